@@ -1,0 +1,1 @@
+"""Ingest: extract text from documents, normalise it, find codes and dates, chunk, index."""

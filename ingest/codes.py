@@ -1,0 +1,124 @@
+"""Document codes (số hiệu văn bản) found in text and canonicalised.
+
+People write the same code many ways: ``37-QĐ/TW``, ``37/QĐ-TW``, ``QĐ 37``, ``quy định 37``,
+``Quy dinh 37``, ``Regulation 37``, ``اللائحة رقم 37``. A :class:`Code` keeps the number, the
+document type (NQ, QĐ, CT, …) and, when written, the issuer (TW, TU, …). Full codes display as
+documents write them (``37-QĐ/TW``); a code without issuer is *partial* (``37-QĐ``) and matches
+every full code with the same number and type.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ingest.normalize import fold
+
+# Folded (ASCII, lower-case) type abbreviation -> display form.
+TYPES = {
+    "nq": "NQ", "qd": "QĐ", "ct": "CT", "kl": "KL", "ctr": "CTr", "hd": "HD", "tb": "TB",
+    "qc": "QC", "kh": "KH", "bc": "BC", "ttr": "TTr", "cv": "CV", "ql": "QL",
+}
+
+# Words that name a document type, in the three languages (folded forms).
+_TYPE_WORDS: dict[str, tuple[str, ...]] = {
+    "nghi quyet": ("NQ",), "quy dinh": ("QĐ",), "quyet dinh": ("QĐ",), "chi thi": ("CT",),
+    "ket luan": ("KL",), "chuong trinh": ("CTr",), "huong dan": ("HD",), "thong bao": ("TB",),
+    "quy che": ("QC",), "ke hoach": ("KH",),
+    "resolution": ("NQ",), "regulation": ("QĐ",), "decision": ("QĐ",), "directive": ("CT",),
+    "conclusion": ("KL",), "programme": ("CTr",), "program": ("CTr",), "guideline": ("HD",),
+    "guidance": ("HD",), "instruction": ("HD",), "notice": ("TB",), "plan": ("KH",),
+    # Arabic, after folding (ة -> ه, أ -> ا); "قرار" translates both resolution and decision.
+    "القرار": ("NQ", "QĐ"), "قرار": ("NQ", "QĐ"), "اللائحه": ("QĐ",), "لائحه": ("QĐ",),
+    "اللوائح": ("QĐ",), "اللايحه": ("QĐ",), "لايحه": ("QĐ",),
+    "التوجيه": ("CT",), "توجيه": ("CT",), "التوجيهات": ("CT",),
+    "الاستنتاج": ("KL",), "استنتاج": ("KL",), "الخلاصه": ("KL",), "البرنامج": ("CTr",),
+    "برنامج": ("CTr",), "التعليمات": ("HD",), "الخطه": ("KH",), "خطه": ("KH",),
+}
+_ABBREV = "|".join(sorted(TYPES, key=len, reverse=True))
+_WORDS = "|".join(sorted((re.escape(w) for w in _TYPE_WORDS), key=len, reverse=True))
+
+# 37-QĐ/TW, 37/QĐ-TW, 37 - QĐ / TW, 01-CTr/TU (on folded text).
+_FULL = re.compile(rf"(?<![\w.])(\d{{1,4}})\s*[-/]\s*({_ABBREV})\s*[-/]\s*([a-z]{{1,8}})(?![\w])")
+# quy định 37, QĐ 37, Nghị quyết số 18, التوجيه رقم 24, NQ 39-NQ/TW (the full part wins).
+_PARTIAL = re.compile(
+    rf"(?<!\w)({_WORDS}|{_ABBREV})\.?\s*(?:so|no\.?|number|#|رقم|n°)?\s*(\d{{1,4}})(?![\d])(?!\s*[-/]\s*\d)"
+)
+
+
+@dataclass(frozen=True)
+class Code:
+    number: int
+    type: str  # display form, e.g. "QĐ"
+    issuer: str | None = None  # e.g. "TW"; None for a partial code
+
+    @property
+    def display(self) -> str:
+        base = f"{self.number:02d}-{self.type}"
+        return f"{base}/{self.issuer}" if self.issuer else base
+
+    @property
+    def key(self) -> str:
+        """Folded key used for matching: ``37-qd/tw`` or ``37-qd``."""
+        base = f"{self.number}-{fold(self.type)}"
+        return f"{base}/{self.issuer.lower()}" if self.issuer else base
+
+    def matches(self, other: Code) -> bool:
+        if self.number != other.number or self.type != other.type:
+            return False
+        return self.issuer is None or other.issuer is None or self.issuer == other.issuer
+
+    def __str__(self) -> str:
+        return self.display
+
+
+def _is_year(n: int) -> bool:
+    return 1900 <= n <= 2100
+
+
+def find_codes(text: str) -> list[Code]:
+    """All codes in ``text``, in order of first appearance, without duplicates."""
+    folded = fold(text)
+    found: list[tuple[int, Code]] = []
+    taken: list[tuple[int, int]] = []
+    for m in _FULL.finditer(folded):
+        code = Code(int(m.group(1)), TYPES[m.group(2)], m.group(3).upper().replace("D", "Đ")
+                    if m.group(3) in {"du"} else m.group(3).upper())
+        found.append((m.start(), code))
+        taken.append((m.start(), m.end()))
+    for m in _PARTIAL.finditer(folded):
+        if any(s <= m.start(2) < e for s, e in taken):
+            continue
+        number = int(m.group(2))
+        if _is_year(number):
+            continue
+        word = m.group(1)
+        types = _TYPE_WORDS.get(word) or (TYPES[word],)
+        # "NQ 39-NQ/TW": the partial prefix is the same code as the full one after it.
+        tail = folded[m.end(2): m.end(2) + 16]
+        if re.match(rf"\s*[-/]\s*(?:{_ABBREV})\s*[-/]", tail):
+            continue
+        for t in types:
+            found.append((m.start(), Code(number, t)))
+    found.sort(key=lambda pair: pair[0])
+    out: list[Code] = []
+    for _, code in found:
+        if code not in out:
+            out.append(code)
+    return out
+
+
+def code_keys(codes: list[Code]) -> list[str]:
+    return [c.key for c in codes]
+
+
+def parse_key(key: str) -> Code:
+    """Inverse of :attr:`Code.key` (used for codes stored in metadata)."""
+    m = re.fullmatch(r"(\d+)-([a-z]+)(?:/([a-z0-9đ]+))?", key)
+    if not m or m.group(2) not in TYPES:
+        raise ValueError(f"not a code key: {key!r}")
+    return Code(int(m.group(1)), TYPES[m.group(2)], m.group(3).upper() if m.group(3) else None)
+
+
+def match_any(query_codes: list[Code], doc_codes: list[Code]) -> bool:
+    return any(q.matches(d) for q in query_codes for d in doc_codes)

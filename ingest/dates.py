@@ -1,0 +1,75 @@
+"""Dates written in Vietnamese, English or Arabic, as ISO strings (``2023-07-18`` or ``2022-12``)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from ingest.normalize import fold
+
+_EN_MONTHS = {m: i for i, m in enumerate(
+    "january february march april may june july august september october november december".split(), 1)}
+_EN_MONTHS.update({k[:3]: v for k, v in list(_EN_MONTHS.items())})
+_AR_MONTHS = {
+    "يناير": 1, "فبراير": 2, "مارس": 3, "ابريل": 4, "مايو": 5, "يونيو": 6, "يوليو": 7,
+    "اغسطس": 8, "سبتمبر": 9, "اكتوبر": 10, "نوفمبر": 11, "ديسمبر": 12,
+    "كانون الثاني": 1, "شباط": 2, "اذار": 3, "نيسان": 4, "ايار": 5, "حزيران": 6, "تموز": 7,
+    "اب": 8, "ايلول": 9, "تشرين الاول": 10, "تشرين الثاني": 11, "كانون الاول": 12,
+}
+_MONTH_WORDS = "|".join(sorted(map(re.escape, list(_EN_MONTHS) + list(_AR_MONTHS)), key=len, reverse=True))
+
+_PATTERNS = [
+    # ngay 18 thang 7 nam 2023 / 18/7/2023 / 18-07-2023 / 18.7.2023
+    (re.compile(r"(?<!\d)(\d{1,2})\s*(?:thang|/|-|\.)\s*(\d{1,2})\s*(?:nam|/|-|\.)\s*((?:19|20)\d\d)(?!\d)"), "dmy"),
+    (re.compile(r"(?<!\d)((?:19|20)\d\d)-(\d{1,2})-(\d{1,2})(?!\d)"), "ymd"),
+    # 18 July 2023 / 18 يوليو 2023
+    (re.compile(rf"(?<!\d)(\d{{1,2}})\s+({_MONTH_WORDS})\.?,?\s+((?:19|20)\d\d)(?!\d)"), "d_month_y"),
+    # July 18, 2023
+    (re.compile(rf"\b({_MONTH_WORDS})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+((?:19|20)\d\d)(?!\d)"), "month_d_y"),
+    # thang 12/2022, thang 12 nam 2022, 12/2022
+    (re.compile(r"(?:thang\s*)(\d{1,2})\s*(?:/|nam|-)\s*((?:19|20)\d\d)(?!\d)"), "my"),
+    (re.compile(rf"\b({_MONTH_WORDS})\s+((?:19|20)\d\d)(?!\d)"), "month_y"),
+]
+
+
+def _month(word: str) -> int | None:
+    return _EN_MONTHS.get(word) or _AR_MONTHS.get(word)
+
+
+def _iso(y: int, m: int, d: int | None) -> str | None:
+    try:
+        return date(y, m, d).isoformat() if d else date(y, m, 1).isoformat()[:7]
+    except ValueError:
+        return None
+
+
+def find_dates(text: str) -> list[str]:
+    """ISO dates in order of appearance, without duplicates; month-only dates as ``YYYY-MM``."""
+    folded = fold(text)
+    found: list[tuple[int, str]] = []
+    taken: list[tuple[int, int]] = []
+    for pattern, kind in _PATTERNS:
+        for m in pattern.finditer(folded):
+            if any(s <= m.start() < e for s, e in taken):
+                continue
+            g = m.groups()
+            if kind == "dmy":
+                iso = _iso(int(g[2]), int(g[1]), int(g[0]))
+            elif kind == "ymd":
+                iso = _iso(int(g[0]), int(g[1]), int(g[2]))
+            elif kind == "d_month_y":
+                iso = _iso(int(g[2]), _month(g[1]) or 0, int(g[0]))
+            elif kind == "month_d_y":
+                iso = _iso(int(g[2]), _month(g[0]) or 0, int(g[1]))
+            elif kind == "my":
+                iso = _iso(int(g[1]), int(g[0]), None)
+            else:
+                iso = _iso(int(g[1]), _month(g[0]) or 0, None)
+            if iso:
+                found.append((m.start(), iso))
+                taken.append((m.start(), m.end()))
+    out: list[str] = []
+    for _, iso in sorted(found):
+        if iso not in out:
+            out.append(iso)
+    return out

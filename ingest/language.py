@@ -1,0 +1,34 @@
+"""Language identification restricted to the three languages the bot serves."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+LANGUAGES = ("vi", "ar", "en")
+_ARABIC = re.compile("[\u0600-\u06ff]")
+_CODE_LIKE = re.compile(r"\S*\d\S*")
+_VI_MARKS = re.compile("[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]", re.I)
+
+
+@lru_cache(maxsize=1)
+def _identifier():
+    from py3langid.langid import _load_identifier
+
+    return _load_identifier(norm_probs=True, langs=list(LANGUAGES))
+
+
+def detect(text: str, default: str = "en") -> str:
+    """'vi', 'ar' or 'en'. Scripts decide first (cheap, reliable on short or unaccented text)."""
+    # Codes such as 37-QĐ/TW carry a Vietnamese letter into questions in any language.
+    sample = _CODE_LIKE.sub(" ", text[:4000])
+    letters = [c for c in sample if c.isalpha()]
+    if not letters:
+        return default
+    arabic = sum(1 for c in letters if _ARABIC.match(c))
+    if arabic / len(letters) > 0.3:
+        return "ar"
+    if len(_VI_MARKS.findall(sample)) >= max(1, len(letters) // 60):
+        return "vi"
+    lang, _ = _identifier().classify(sample)
+    return lang if lang in LANGUAGES else default

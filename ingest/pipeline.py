@@ -1,0 +1,141 @@
+"""From a path or URL to indexed chunks: extract, normalise, detect, chunk, index.
+
+The CLI (`partybot ingest`) and the bot's admin upload call the same functions here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from ingest.chunking import chunk_text
+from ingest.codes import find_codes
+from ingest.dates import find_dates
+from ingest.language import detect
+from ingest.normalize import clean_display
+from partybot.errors import IngestError
+from retrieval.tokenize import terms
+from vectorstore.catalog import ChunkRow, DocumentRow, now
+from vectorstore.index import Index, IndexResult, Prepared
+
+log = logging.getLogger(__name__)
+
+SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".pdf", ".docx", ".html", ".htm"}
+
+
+@dataclass
+class Outcome:
+    source: str
+    result: IndexResult | None = None
+    error: str | None = None
+    title: str | None = None
+    lang: str | None = None
+    codes: list[str] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def doc_id_for(source: str) -> str:
+    return hashlib.sha256(source.encode()).hexdigest()[:16]
+
+
+def _title(extracted_title: str | None, text: str, source: str) -> str:
+    if extracted_title and extracted_title.strip():
+        return extracted_title.strip()[:200]
+    for line in text.split("\n"):
+        line = line.strip()
+        if line:
+            if len(line) <= 200:
+                return line
+            break
+    return source
+
+
+def prepare(text: str, source: str, *, title: str | None = None, kind: str = "txt",
+            meta: dict | None = None, target: int = 700, maximum: int = 1100) -> Prepared:
+    """Build the catalog rows for one document (pure: no I/O, no model)."""
+    display = clean_display(text)
+    if not display:
+        raise IngestError(source, "empty document: no text found")
+    content_hash = hashlib.sha256(display.encode()).hexdigest()
+    doc_id = doc_id_for(source)
+    lang = detect(display)
+    title = _title(title, display, source)
+    codes = [c.key for c in find_codes(display)]
+    head = display[:400] + "\n" + title
+    meta = dict(meta or {})
+    meta["primary_codes"] = [c.key for c in find_codes(head)]
+    dates = find_dates(display)
+    head_dates = find_dates(display[:600])
+    if head_dates:
+        meta["date"] = head_dates[0]
+    chunks = []
+    for c in chunk_text(display, target=target, maximum=maximum):
+        chunk_id = hashlib.sha256(f"{doc_id}|{content_hash}|{c.ordinal}".encode()).hexdigest()[:32]
+        chunks.append(ChunkRow(chunk_id, doc_id, c.ordinal, c.text, c.start, c.end, c.locator,
+                               [k.key for k in find_codes(c.text)], detect(c.text, default=lang),
+                               " ".join(terms(c.text))))
+    stamp = now()
+    doc = DocumentRow(doc_id, source, title, lang, kind, codes, dates[:50], content_hash,
+                      len(chunks), len(display), stamp, stamp, meta)
+    return Prepared(doc, chunks)
+
+
+def expand(inputs: Iterable[str]) -> Iterator[str]:
+    """Files, folders (recursively, supported types only) and URLs, in a stable order."""
+    for item in inputs:
+        if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", item):
+            yield item
+            continue
+        path = Path(item)
+        if path.is_dir():
+            for p in sorted(path.rglob("*")):
+                if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES and not p.name.startswith("."):
+                    yield str(p)
+        else:
+            yield item
+
+
+def load(item: str, settings):
+    """Extract one file or URL in a bounded worker. Returns (source name, Extracted)."""
+    from ingest.worker import extract_isolated, extract_path_isolated
+
+    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", item):
+        from ingest.urls import fetch_url
+
+        fetched = fetch_url(item, max_bytes=settings.max_file_bytes, timeout_s=settings.url_timeout_s,
+                            allow_private=settings.allow_private_urls)
+        extracted = extract_isolated(fetched.data, fetched.filename, max_bytes=settings.max_file_bytes,
+                                     timeout_s=settings.parse_timeout_s)
+        return item, extracted
+    path = Path(item)
+    if not path.exists():
+        raise IngestError(path.name or item, "no such file or folder")
+    return path.name, extract_path_isolated(path, max_bytes=settings.max_file_bytes,
+                                            timeout_s=settings.parse_timeout_s)
+
+
+def ingest_one(item: str, index: Index, settings, *, source: str | None = None,
+               progress: Callable[[int], None] | None = None) -> Outcome:
+    """Ingest one file or URL; errors become an Outcome with a one-line reason, never an exception."""
+    name = source or (item if "://" in item else Path(item).name)
+    try:
+        name, extracted = load(item, settings)
+        name = source or name
+        prepared = prepare(extracted.text, name, title=extracted.title, kind=extracted.kind,
+                           meta=extracted.meta, target=settings.chunk_target_chars,
+                           maximum=settings.chunk_max_chars)
+        result = index.put(prepared, progress=progress)
+        return Outcome(name, result, title=prepared.doc.title, lang=prepared.doc.lang,
+                       codes=prepared.doc.codes)
+    except IngestError as exc:
+        return Outcome(name, error=exc.reason)
+    except Exception as exc:  # one bad document must not stop the batch
+        log.exception("ingest of %s failed", name)
+        return Outcome(name, error=f"unexpected error: {exc.__class__.__name__}: {exc}")

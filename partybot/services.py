@@ -1,0 +1,41 @@
+"""Composition: settings -> catalog, Chroma, embedder -> index and search. No I/O at import."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from partybot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    catalog: object
+    store: object
+    embedder: object
+    index: object
+    search: object
+
+    def close(self) -> None:
+        self.catalog.close()
+
+
+def open_services(settings: Settings, *, embedder=None) -> Services:
+    from retrieval.hybrid import HybridSearch
+    from vectorstore.catalog import Catalog
+    from vectorstore.embeddings import LangChainEmbeddings, build_embedder
+    from vectorstore.index import Index
+    from vectorstore.store import ChromaStore, make_client
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    embedder = embedder or build_embedder(settings)
+    catalog = Catalog(settings.catalog_path)
+    # One collection per embedding model: vectors of two models must never be mixed.
+    collection = f"{settings.chroma_collection}-{embedder.model_id}".replace("_", "-").replace(".", "-")[:60]
+    store = ChromaStore(make_client(settings), collection, LangChainEmbeddings(embedder))
+    index = Index(catalog, store, embedder)
+    search = HybridSearch(catalog, store, embedder, candidates=settings.candidates)
+    return Services(settings, catalog, store, embedder, index, search)

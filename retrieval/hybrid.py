@@ -1,0 +1,157 @@
+"""Hybrid retrieval: dense (EmbeddingGemma) + lexical (BM25) + exact document-code match.
+
+Ranks are fused with weighted reciprocal rank fusion; a chunk that carries a code named in the
+question is lifted above the rest. Every passage keeps its dense cosine similarity, which is the
+relevance signal the answering step uses to abstain.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from ingest.codes import Code, find_codes, parse_key
+from ingest.language import detect
+from retrieval.bm25 import BM25
+from retrieval.tokenize import terms
+from vectorstore.catalog import Catalog, ChunkRow, DocumentRow
+from vectorstore.embeddings import CachedEmbedder
+from vectorstore.store import ChromaStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Passage:
+    chunk_id: str
+    doc_id: str
+    source: str
+    title: str | None
+    text: str
+    locator: str
+    codes: list[str]
+    lang: str | None
+    score: float = 0.0
+    dense: float = 0.0
+    lexical: float = 0.0
+    code_match: int = 0  # 2: the chunk carries a code from the question; 1: its document does
+    doc_date: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class RetrievalResult:
+    query: str
+    lang: str
+    codes: list[str]
+    passages: list[Passage]
+    relevance: float  # best dense similarity among the returned passages
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class FusionWeights:
+    dense: float = 1.0
+    lexical: float = 0.5
+    rrf_k: float = 20.0
+    code_chunk: float = 0.08
+    code_doc: float = 0.015
+
+
+class _Snapshot:
+    def __init__(self, generation: int, chunks: list[ChunkRow], docs: dict[str, DocumentRow]):
+        self.generation = generation
+        self.chunks = chunks
+        self.docs = docs
+        self.by_id = {c.chunk_id: i for i, c in enumerate(chunks)}
+        self.bm25 = BM25([c.terms.split() for c in chunks])
+        self.chunk_codes = [[parse_key(k) for k in c.codes] for c in chunks]
+        self.doc_codes = {d: [parse_key(k) for k in doc.codes] for d, doc in docs.items()}
+
+
+class HybridSearch:
+    def __init__(self, catalog: Catalog, store: ChromaStore, embedder: CachedEmbedder, *,
+                 candidates: int = 40, weights: FusionWeights | None = None):
+        self.catalog = catalog
+        self.store = store
+        self.embedder = embedder
+        self.candidates = candidates
+        self.weights = weights or FusionWeights()
+        self._snap: _Snapshot | None = None
+        self._lock = threading.Lock()
+
+    def snapshot(self) -> _Snapshot:
+        gen = self.catalog.generation()
+        with self._lock:
+            if self._snap is None or self._snap.generation != gen:
+                t = time.perf_counter()
+                self._snap = _Snapshot(*self.catalog.snapshot())
+                log.info("lexical index rebuilt: %d chunks in %.2f s", len(self._snap.chunks),
+                         time.perf_counter() - t)
+            return self._snap
+
+    def search(self, query: str, k: int = 5, lang: str | None = None) -> RetrievalResult:
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        qvec = self.embedder.embed_queries([query])[0]
+        timings["embed_ms"] = (time.perf_counter() - t0) * 1000
+        qcodes = find_codes(query)
+        qterms = terms(query, query=True)
+        t1 = time.perf_counter()
+        for _ in range(3):
+            snap = self.snapshot()
+            dense_hits = self.store.query(qvec, min(self.candidates * 2, max(len(snap.chunks), 1)))
+            # A catalog commit during the query could have swapped a document's chunks: retry so
+            # the dense hits and the snapshot are of the same generation.
+            if self.catalog.generation() == snap.generation:
+                break
+        timings["dense_ms"] = (time.perf_counter() - t1) * 1000
+        t2 = time.perf_counter()
+        dense = [(snap.by_id[cid], sim) for cid, sim in dense_hits if cid in snap.by_id]
+        lexical = snap.bm25.top(qterms, self.candidates)
+        timings["lexical_ms"] = (time.perf_counter() - t2) * 1000
+        passages = self._fuse(snap, dense, lexical, qcodes, k)
+        timings["total_ms"] = (time.perf_counter() - t0) * 1000
+        return RetrievalResult(query, lang or detect(query), [c.display for c in qcodes], passages,
+                               max((p.dense for p in passages), default=0.0), timings)
+
+    async def asearch(self, query: str, k: int = 5, lang: str | None = None) -> RetrievalResult:
+        return await asyncio.to_thread(self.search, query, k, lang)
+
+    def _fuse(self, snap: _Snapshot, dense, lexical, qcodes: list[Code], k: int) -> list[Passage]:
+        w = self.weights
+        score: dict[int, float] = {}
+        dense_sim = dict(dense)
+        for rank, (i, _) in enumerate(dense[: self.candidates]):
+            score[i] = score.get(i, 0.0) + w.dense / (w.rrf_k + rank + 1)
+        lex_score = dict(lexical)
+        for rank, (i, _) in enumerate(lexical):
+            score[i] = score.get(i, 0.0) + w.lexical / (w.rrf_k + rank + 1)
+        code_match: dict[int, int] = {}
+        if qcodes:
+            for i, codes in enumerate(snap.chunk_codes):
+                if any(q.matches(c) for q in qcodes for c in codes):
+                    code_match[i] = 2
+                elif any(q.matches(c) for q in qcodes for c in snap.doc_codes.get(snap.chunks[i].doc_id, [])):
+                    code_match[i] = 1
+            for i, level in code_match.items():
+                score[i] = score.get(i, 0.0) + (w.code_chunk if level == 2 else w.code_doc)
+        ranked = sorted(score.items(), key=lambda kv: (-kv[1], -dense_sim.get(kv[0], 0.0)))[:k]
+        top_lex = max(lex_score.values(), default=1.0) or 1.0
+        out = []
+        for i, s in ranked:
+            c = snap.chunks[i]
+            doc = snap.docs.get(c.doc_id)
+            out.append(Passage(
+                c.chunk_id, c.doc_id, doc.source if doc else "", doc.title if doc else None, c.text,
+                " › ".join(c.locator), [parse_key(x).display for x in c.codes], c.lang, round(s, 6),
+                round(float(dense_sim.get(i, 0.0)), 4), round(lex_score.get(i, 0.0) / top_lex, 4),
+                code_match.get(i, 0), (doc.meta.get("date") if doc else None)))
+        return out

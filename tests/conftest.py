@@ -1,0 +1,38 @@
+import os
+from pathlib import Path
+
+import pytest
+
+# No test may reach a model hub.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ["ANONYMIZED_TELEMETRY"] = "False"
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLES = REPO / "data" / "samples"
+SHARED_EVAL = REPO.parent / "shared" / "eval" / "dev.jsonl"
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch):
+    """Settings come from the test, never from the developer's shell or .env."""
+    for key in list(os.environ):
+        if key.startswith("PARTYBOT_") or key in ("CHROMA_HOST", "CHROMA_PORT", "TELEGRAM_BOT_TOKEN"):
+            monkeypatch.delenv(key, raising=False)
+    monkeypatch.chdir(REPO)
+
+
+@pytest.fixture
+def settings(tmp_path):
+    from partybot.settings import Settings
+
+    return Settings(data_dir=tmp_path / "data", embedder="hash", _env_file=None)
+
+
+@pytest.fixture
+def services(settings):
+    from partybot.services import open_services
+
+    svc = open_services(settings)
+    yield svc
+    svc.close()

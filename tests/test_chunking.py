@@ -1,0 +1,62 @@
+from ingest.chunking import chunk_text
+from ingest.normalize import clean_display
+
+REGULATION = """QUY ĐỊNH
+Chương I
+QUY ĐỊNH CHUNG
+Điều 1. Phạm vi điều chỉnh
+1. Quy định này quy định những điều đảng viên không được làm.
+2. Áp dụng với mọi đảng viên.
+Điều 2. Đối tượng áp dụng
+Đảng viên trong toàn Đảng.
+Chương II
+NHỮNG ĐIỀU ĐẢNG VIÊN KHÔNG ĐƯỢC LÀM
+Điều 3. Nói và làm trái
+1. Nói, viết, làm trái hoặc không thực hiện Cương lĩnh chính trị.
+2. Tham gia các tổ chức phản động.
+"""
+
+
+def test_chunks_follow_articles_and_carry_locators():
+    text = clean_display(REGULATION)
+    chunks = chunk_text(text, target=300, maximum=600)
+    assert [c.locator for c in chunks] == [
+        ["Chương I", "Điều 1", "khoản 1-2"],
+        ["Chương I", "Điều 2"],
+        ["Chương II", "Điều 3", "khoản 1-2"],
+    ]
+    # headings with nothing under them travel with the first article after them
+    assert chunks[0].text.startswith("QUY ĐỊNH\nChương I")
+    assert chunks[2].text.startswith("Chương II\nNHỮNG ĐIỀU")
+    for c in chunks:
+        assert text[c.start:c.end] == c.text
+
+
+def test_english_and_arabic_articles():
+    text = "Article 1\nScope of this regulation.\nArticle 2\nSubjects.\n"
+    assert [c.locator[0] for c in chunk_text(text)] == ["Article 1", "Article 2"]
+    text = "المادة 1\nنطاق التنظيم.\nالمادة 2\nالمواضيع.\n"
+    assert [c.locator[0] for c in chunk_text(text)] == ["المادة 1", "المادة 2"]
+
+
+def test_long_paragraph_is_split_at_sentences_with_overlap():
+    sentences = [f"Câu số {i} nói về công tác xây dựng Đảng ở cơ sở." for i in range(60)]
+    text = " ".join(sentences)
+    chunks = chunk_text(text, target=300, maximum=600)
+    assert len(chunks) > 3
+    assert all(len(c.text) <= 600 for c in chunks)
+    for a, b in zip(chunks, chunks[1:]):
+        assert b.start < a.end  # one sentence of overlap
+        assert a.text.endswith(".") and b.text.startswith("Câu")
+    joined = set()
+    for c in chunks:
+        joined.update(s for s in sentences if s in c.text)
+    assert joined == set(sentences)  # nothing lost
+
+
+def test_news_paragraphs_get_paragraph_locators_and_tiny_tail_merges():
+    text = "Tiêu đề ngắn\n" + "\n".join(f"Đoạn {i}. " + "nội dung " * 40 for i in range(3)) + "\nBình luận (0)"
+    chunks = chunk_text(text, target=400, maximum=800)
+    assert chunks[0].text.startswith("Tiêu đề ngắn\nĐoạn 0")
+    assert chunks[-1].text.endswith("Bình luận (0)")
+    assert all(c.locator[-1].startswith("¶") for c in chunks)

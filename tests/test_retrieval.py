@@ -1,0 +1,115 @@
+"""Lexical terms, BM25, the index's write path and hybrid search, on the hashing fake embedder."""
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from ingest.pipeline import prepare
+from retrieval.bm25 import BM25
+from retrieval.retriever import PartyRetriever
+from retrieval.tokenize import terms
+from tests.conftest import SAMPLES
+
+
+def test_terms_fold_vietnamese_and_keep_compounds():
+    t = terms("Đảng viên không được làm gì theo 37-QĐ/TW? 1.700 tổ chức")
+    assert "dang_vien" in t and "1700" in t and "code:37-qd/tw" in t and "code:37-qd" in t
+    q = terms("dang vien khong duoc lam gi", query=True)
+    assert "dang_vien" in q  # typed without diacritics, the compound still matches
+
+
+def test_terms_arabic_light_stemming_and_normalisation():
+    assert terms("والمنظمات")[0] == terms("المنظمات")[0]
+    assert terms("هانوى") == terms("هانوي")
+    assert "لجن" in terms("لجنة")  # a word's own first letter is not a clitic
+
+
+def test_bm25_ranks_matching_document_first():
+    bm = BM25([["a", "b"], ["c", "d", "c"], ["e"]])
+    assert bm.top(["c"], 3)[0][0] == 1
+    assert bm.top(["zzz"], 3) == []
+
+
+def _ingest_samples(services):
+    for f in sorted(SAMPLES.glob("*.txt")):
+        services.index.put(prepare(f.read_text(encoding="utf-8"), f.name))
+
+
+def test_reingest_is_a_noop(services):
+    _ingest_samples(services)
+    computed = services.embedder.computed
+    count = services.store.count()
+    for f in sorted(SAMPLES.glob("*.txt")):
+        r = services.index.put(prepare(f.read_text(encoding="utf-8"), f.name))
+        assert r.status == "unchanged" and r.embedded == 0
+    assert services.embedder.computed == computed
+    assert services.store.count() == count
+
+
+def test_changed_document_replaces_old_chunks(services):
+    services.index.put(prepare("Điều 1. Nội dung cũ về tổ chức cơ sở đảng.", "doc.txt"))
+    old_ids = set(services.catalog.chunk_ids(prepare("x", "doc.txt").doc.doc_id))
+    r = services.index.put(prepare("Điều 1. Nội dung mới về kỷ luật đảng viên.", "doc.txt"))
+    assert r.status == "updated"
+    new_ids = set(services.catalog.chunk_ids(r.doc_id))
+    assert not old_ids & new_ids
+    assert set(services.store.ids()) == new_ids
+    hits = services.search.search("kỷ luật đảng viên", k=3).passages
+    assert all("mới" in p.text for p in hits)
+
+
+def test_queries_never_see_both_or_neither_version_during_replacement(services):
+    """Hammer search while a document flips between two versions."""
+    services.index.put(prepare("Điều 1. Phiên bản B về sinh hoạt chi bộ.", "flip.txt"))
+    stop = threading.Event()
+    seen: list[set[str]] = []
+
+    def writer():
+        for i in range(15):
+            services.index.put(prepare(f"Điều 1. Phiên bản {'AB'[i % 2]} về sinh hoạt chi bộ.", "flip.txt"))
+        stop.set()
+
+    t = threading.Thread(target=writer)
+    t.start()
+    while not stop.is_set():
+        got = services.search.search("sinh hoạt chi bộ", k=5).passages
+        seen.append({p.text for p in got if p.source == "flip.txt"})
+    t.join()
+    assert seen and all(len(s) == 1 for s in seen)
+
+
+def test_remove_document(services):
+    _ingest_samples(services)
+    doc = services.catalog.find("000_4ddb1c029ae9f81a.txt")[0]
+    assert services.index.remove(doc.doc_id)
+    assert services.catalog.get(doc.doc_id) is None
+    assert not any(p.doc_id == doc.doc_id for p in services.search.search("هانوي", k=10).passages)
+    assert services.index.reconcile() == 0
+
+
+def test_code_match_lifts_the_chunk_that_names_the_code(services):
+    _ingest_samples(services)
+    result = services.search.search("quang binh gan 'bon khong' voi quy dinh nao vay, qd 37 a?", k=5)
+    assert result.codes == ["37-QĐ"]
+    top = result.passages[0]
+    assert top.code_match == 2 and "37-QĐ/TW" in top.codes and top.source.startswith("003_")
+
+
+def test_passages_carry_source_locator_and_scores(services):
+    _ingest_samples(services)
+    result = services.search.search("كم عدد أعضاء الحزب في لجنة الحزب بهانوي؟", k=5)
+    assert result.lang == "ar" and len(result.passages) == 5
+    p = result.passages[0]
+    assert p.source.endswith(".txt") and p.locator.startswith("¶") and 0 < p.dense <= 1
+    assert result.relevance == max(x.dense for x in result.passages)
+    assert [x.score for x in result.passages] == sorted((x.score for x in result.passages), reverse=True)
+
+
+def test_langchain_retriever(services):
+    _ingest_samples(services)
+    retriever = PartyRetriever(search=services.search, k=3)
+    docs = retriever.invoke("Quang Ninh tourism agriculture")
+    assert len(docs) == 3 and docs[0].metadata["source"].endswith(".txt") and docs[0].id
+
+

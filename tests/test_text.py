@@ -1,0 +1,66 @@
+"""Normalisation, codes, dates and language detection."""
+
+import pytest
+
+from ingest.codes import Code, find_codes, parse_key
+from ingest.dates import find_dates
+from ingest.language import detect
+from ingest.normalize import clean_display, fold
+
+
+def test_fold_unifies_arabic_variants_digits_and_vietnamese_diacritics():
+    assert fold("أكّد هانوى ١٢٣") == fold("اكد هانوي 123") == "اكد هانوي 123"
+    assert fold("Quy định ĐẢNG") == "quy dinh dang"
+    assert fold("Quy định", strip_diacritics=False) == "quy định"
+    assert fold("بـــناء") == "بناء"  # tatweel
+
+
+def test_clean_display_keeps_characters_but_cleans_layout():
+    raw = "Điều 1.\r\n\r\n\r\nNội  dung\u200b  \nأكّد"
+    assert clean_display(raw) == "Điều 1.\n\nNội dung\nأكّد"
+    # decomposed Vietnamese becomes composed (NFC)
+    assert clean_display("Quy đi\u0323nh") == "Quy định"
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("37-QĐ/TW", "37-QĐ/TW"), ("37/QĐ-TW", "37-QĐ/TW"), ("37-QD/TW", "37-QĐ/TW"),
+    ("theo QĐ 37", "37-QĐ"), ("quy định 37", "37-QĐ"), ("Quy dinh 37", "37-QĐ"),
+    ("التوجيه رقم 24", "24-CT"), ("chi thi 24", "24-CT"), ("24/CT-TU", "24-CT/TU"),
+    ("01-CTr/TU", "01-CTr/TU"), ("67-KL/TU", "67-KL/TU"), ("Directive 24-CT/TU", "24-CT/TU"),
+    ("resolution 28", "28-NQ"), ("NQ 39-NQ/TW", "39-NQ/TW"), ("اللائحة 37-QD/TW", "37-QĐ/TW"),
+])
+def test_codes_are_canonicalised(text, expected):
+    assert [c.display for c in find_codes(text)] == [expected]
+
+
+def test_years_and_dates_are_not_codes():
+    assert find_codes("kế hoạch 2025, giai đoạn 2022-2025, 16/12/2024") == []
+
+
+def test_partial_code_matches_full_code_of_same_number_and_type_only():
+    full = Code(37, "QĐ", "TW")
+    assert Code(37, "QĐ").matches(full)
+    assert not Code(37, "NQ").matches(full)
+    assert not Code(38, "QĐ").matches(full)
+    assert not Code(9, "NQ", "TW").matches(Code(9, "NQ", "TU"))
+    assert parse_key(full.key) == full
+
+
+def test_dates_in_three_languages():
+    assert find_dates("ban hành ngày 18 tháng 7 năm 2023") == ["2023-07-18"]
+    assert find_dates("issued on July 18, 2023 and 5 August 2012") == ["2023-07-18", "2012-08-05"]
+    assert find_dates("صدر في 18 يوليو 2023") == ["2023-07-18"]
+    assert find_dates("Báo Dân trí•16/12/2024") == ["2024-12-16"]
+    assert find_dates("tháng 12/2022") == ["2022-12"]
+    assert find_dates("32/13/2020") == []
+
+
+@pytest.mark.parametrize("text,lang", [
+    ("Chỉ thị 24 của Thành ủy Hà Nội nói về gì?", "vi"),
+    ("tu dau nhiem ky nganh to chuc tham muu trinh bao nhieu de an?", "vi"),
+    ("What must party members not do under 37-QĐ/TW?", "en"),
+    ("wats the weather in ha long bay this wknd", "en"),
+    ("كم عدد أعضاء الحزب في لجنة الحزب بهانوي؟", "ar"),
+])
+def test_language_detection(text, lang):
+    assert detect(text) == lang

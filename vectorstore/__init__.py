@@ -1,0 +1,1 @@
+"""The index: embedders, the document catalog (SQLite) and the Chroma vector store."""

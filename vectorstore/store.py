@@ -1,0 +1,80 @@
+"""Chroma, through langchain-chroma: embedded by default, a server when CHROMA_HOST is set.
+
+The store is given a ready client, so the same code runs on both (the contract tests prove it).
+Vectors are computed by the project's embedder (batched, cached) and passed in; the LangChain
+embedding function is always set too, so nothing ever falls back to Chroma's default model
+(which would try to download weights).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Sequence
+
+import numpy as np
+
+from partybot.errors import IndexError_
+
+log = logging.getLogger(__name__)
+_BATCH = 1000
+
+
+def make_client(settings):
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    try:
+        if settings.chroma_host:
+            return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port,
+                                       ssl=settings.chroma_ssl, settings=chroma_settings)
+        settings.chroma_path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+    except Exception as exc:  # chromadb raises plain exceptions for connection problems
+        where = f"{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else settings.chroma_path
+        raise IndexError_(f"cannot open the Chroma index at {where}: {exc}") from exc
+
+
+class ChromaStore:
+    def __init__(self, client, collection: str, embeddings):
+        from langchain_chroma import Chroma
+
+        self.lc = Chroma(client=client, collection_name=collection, embedding_function=embeddings,
+                         collection_metadata={"hnsw:space": "cosine"})
+
+    @property
+    def collection(self):
+        return self.lc._collection
+
+    def upsert(self, ids: Sequence[str], vectors: np.ndarray, texts: Sequence[str],
+               metadatas: Sequence[dict]) -> None:
+        for i in range(0, len(ids), _BATCH):
+            self.collection.upsert(ids=list(ids[i:i + _BATCH]),
+                                   embeddings=np.asarray(vectors[i:i + _BATCH], dtype=np.float32),
+                                   documents=list(texts[i:i + _BATCH]),
+                                   metadatas=list(metadatas[i:i + _BATCH]))
+
+    def delete(self, ids: Sequence[str]) -> None:
+        for i in range(0, len(ids), _BATCH):
+            self.collection.delete(ids=list(ids[i:i + _BATCH]))
+
+    def query(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity), best first."""
+        if k <= 0:
+            return []
+        pairs = self.lc.similarity_search_by_vector_with_relevance_scores(
+            np.asarray(vector, dtype=np.float32).tolist(), k=k)
+        return [(doc.id, 1.0 - float(distance)) for doc, distance in pairs]
+
+    def count(self) -> int:
+        return self.collection.count()
+
+    def ids(self) -> list[str]:
+        out: list[str] = []
+        offset = 0
+        while True:
+            got = self.collection.get(include=[], limit=5000, offset=offset)["ids"]
+            out += got
+            if len(got) < 5000:
+                return out
+            offset += len(got)
