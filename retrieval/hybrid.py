@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from ingest.codes import Code, find_codes, parse_key
-from ingest.language import detect
+from ingest.language import detect, has_vietnamese_marks, restore_diacritics
 from retrieval.bm25 import BM25
 from retrieval.tokenize import terms
 from vectorstore.catalog import Catalog, ChunkRow, DocumentRow
@@ -58,11 +58,19 @@ class RetrievalResult:
 
 @dataclass
 class FusionWeights:
+    """score = dense·cos + lexical·BM25/max(BM25) (+ code bonus).
+
+    Score fusion rather than rank fusion: the dense similarity is the stronger signal here, and
+    reciprocal ranks flatten the gap between a clear first and a weak second.
+    """
+
     dense: float = 1.0
-    lexical: float = 0.5
-    rrf_k: float = 20.0
-    code_chunk: float = 0.08
-    code_doc: float = 0.015
+    lexical: float = 0.1
+    # Across scripts BM25 can only match numbers and codes, and mostly adds noise: a chunk in
+    # another language than the question gets this share of the lexical weight.
+    cross_lingual: float = 0.2
+    code_chunk: float = 0.3
+    code_doc: float = 0.03
 
 
 class _Snapshot:
@@ -100,7 +108,8 @@ class HybridSearch:
     def search(self, query: str, k: int = 5, lang: str | None = None) -> RetrievalResult:
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
-        qvec = self.embedder.embed_queries([query])[0]
+        qlang = lang or detect(query)
+        qvec = self._query_vector(query, qlang)
         timings["embed_ms"] = (time.perf_counter() - t0) * 1000
         qcodes = find_codes(query)
         qterms = terms(query, query=True)
@@ -117,23 +126,36 @@ class HybridSearch:
         dense = [(snap.by_id[cid], sim) for cid, sim in dense_hits if cid in snap.by_id]
         lexical = snap.bm25.top(qterms, self.candidates)
         timings["lexical_ms"] = (time.perf_counter() - t2) * 1000
-        passages = self._fuse(snap, dense, lexical, qcodes, k)
+        passages = self._fuse(snap, dense, lexical, qcodes, qlang, k)
         timings["total_ms"] = (time.perf_counter() - t0) * 1000
-        return RetrievalResult(query, lang or detect(query), [c.display for c in qcodes], passages,
+        return RetrievalResult(query, qlang, [c.display for c in qcodes], passages,
                                max((p.dense for p in passages), default=0.0), timings)
+
+    def _query_vector(self, query: str, lang: str) -> np.ndarray:
+        variants = [query]
+        if lang == "vi" and not has_vietnamese_marks(query):
+            # Typed without diacritics: the embedding model understands "tu dau nhiem ky" poorly,
+            # so the query is also embedded with diacritics restored, and the two are averaged.
+            restored = restore_diacritics(query)
+            if restored.lower() != query.lower():
+                variants.append(restored)
+        vecs = self.embedder.embed_queries(variants)
+        vec = vecs.mean(axis=0)
+        return vec / max(float(np.linalg.norm(vec)), 1e-12)
 
     async def asearch(self, query: str, k: int = 5, lang: str | None = None) -> RetrievalResult:
         return await asyncio.to_thread(self.search, query, k, lang)
 
-    def _fuse(self, snap: _Snapshot, dense, lexical, qcodes: list[Code], k: int) -> list[Passage]:
+    def _fuse(self, snap: _Snapshot, dense, lexical, qcodes: list[Code], qlang: str, k: int) -> list[Passage]:
         w = self.weights
-        score: dict[int, float] = {}
         dense_sim = dict(dense)
-        for rank, (i, _) in enumerate(dense[: self.candidates]):
-            score[i] = score.get(i, 0.0) + w.dense / (w.rrf_k + rank + 1)
         lex_score = dict(lexical)
-        for rank, (i, _) in enumerate(lexical):
-            score[i] = score.get(i, 0.0) + w.lexical / (w.rrf_k + rank + 1)
+        top_lex = max(lex_score.values(), default=1.0) or 1.0
+        score: dict[int, float] = {i: w.dense * sim for i, sim in dense[: self.candidates]}
+        for i, raw in lexical:
+            same = snap.chunks[i].lang == qlang
+            score[i] = score.get(i, w.dense * dense_sim.get(i, 0.0)) + \
+                w.lexical * (1.0 if same else w.cross_lingual) * raw / top_lex
         code_match: dict[int, int] = {}
         if qcodes:
             for i, codes in enumerate(snap.chunk_codes):
@@ -142,9 +164,9 @@ class HybridSearch:
                 elif any(q.matches(c) for q in qcodes for c in snap.doc_codes.get(snap.chunks[i].doc_id, [])):
                     code_match[i] = 1
             for i, level in code_match.items():
-                score[i] = score.get(i, 0.0) + (w.code_chunk if level == 2 else w.code_doc)
+                base = score.get(i, w.dense * dense_sim.get(i, 0.0))
+                score[i] = base + (w.code_chunk if level == 2 else w.code_doc)
         ranked = sorted(score.items(), key=lambda kv: (-kv[1], -dense_sim.get(kv[0], 0.0)))[:k]
-        top_lex = max(lex_score.values(), default=1.0) or 1.0
         out = []
         for i, s in ranked:
             c = snap.chunks[i]
