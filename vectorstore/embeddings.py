@@ -76,7 +76,8 @@ class SentenceTransformerEmbedder:
         self._model = SentenceTransformer(model, device="cpu", local_files_only=Path(model).exists())
         self._lock = threading.Lock()  # one forward pass at a time: torch already uses both cores
         self.batch_size = batch_size
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(get_dim())
         self.model_id = model_id or Path(model).name
         prompts = getattr(self._model, "prompts", {}) or {}
         self._doc_prompt = prompts.get("document", "")
