@@ -9,6 +9,9 @@ os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ["ANONYMIZED_TELEMETRY"] = "False"
 
 REPO = Path(__file__).resolve().parent.parent
+# Where `make models` put the real models (read before the env cleaner below runs).
+REAL_MODELS_DIR = Path(os.environ.get("PARTYBOT_MODELS_DIR")
+                       or Path(os.environ.get("PARTYBOT_DATA_DIR", REPO / "var")) / "models")
 SAMPLES = REPO / "data" / "samples"
 SHARED_EVAL = REPO.parent / "shared" / "eval" / "dev.jsonl"
 

@@ -1,0 +1,89 @@
+"""The `partybot` command line, in-process, with the fake embedder chosen by setting."""
+
+import json
+
+import pytest
+
+from conftest import REPO, SAMPLES
+from partybot.cli import main
+
+REQUIRED_PRED_KEYS = {"id", "answer", "abstained", "language", "cited_docs", "citations", "retrieved"}
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    monkeypatch.setenv("PARTYBOT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("PARTYBOT_EMBEDDER", "hash")
+    return tmp_path
+
+
+def test_ingest_reports_each_bad_file_on_one_line_and_goes_on(env, capsys):
+    batch = env / "batch"
+    batch.mkdir()
+    (batch / "good.txt").write_text("Quy định 37-QĐ/TW về những điều đảng viên không được làm.\n\n"
+                                    "Điều 1. Nói, viết, làm trái Cương lĩnh chính trị.", encoding="utf-8")
+    (batch / "empty.md").write_text("   \n")
+    (batch / "junk.pdf").write_bytes(b"\x00\x01\x02 not a pdf at all \xff\xfe" * 50)
+    (env / "notes.xyz").write_text("unsupported")
+    code = main(["ingest", str(batch), str(env / "notes.xyz"), str(env / "missing.txt")])
+    out, err = capsys.readouterr()
+    assert code == 1
+    failed = [line for line in err.splitlines() if line.startswith("FAILED")]
+    assert len(failed) == 4
+    for name in ("empty.md", "junk.pdf", "notes.xyz", "missing.txt"):
+        assert sum(name in line for line in failed) == 1, (name, failed)
+    assert "1 document(s) indexed" in out and "4 failed" in out
+
+    main(["docs", "list", "--json"])
+    docs = json.loads(capsys.readouterr().out)
+    assert [d["source"] for d in docs] == ["good.txt"]
+    assert "37-QĐ/TW" in json.dumps(docs, ensure_ascii=False) or any("37" in k for k in docs[0]["codes"])
+
+
+def test_docs_list_remove_and_ask_json(env, capsys):
+    assert main(["ingest", str(SAMPLES)]) == 0
+    capsys.readouterr()
+    assert main(["ingest", str(SAMPLES)]) == 0
+    assert "5 unchanged, 0 failed" in capsys.readouterr().out
+
+    assert main(["docs", "list"]) == 0
+    listing = capsys.readouterr().out.splitlines()
+    assert len(listing) == 5
+    doc_id = listing[0].split()[0]
+
+    assert main(["ask", "Chỉ thị 24-CT/TU của Thành ủy Hà Nội nói về gì?", "--retrieval-only", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["lang"] == "vi" and result["passages"]
+    first = result["passages"][0]
+    assert {"source", "locator", "codes", "score", "text"} <= set(first)
+    assert "24-CT/TU" in " ".join(result["codes"])
+
+    assert main(["docs", "remove", doc_id]) == 0
+    assert "removed" in capsys.readouterr().out
+    assert main(["docs", "remove", doc_id]) == 1
+    assert "no document matches" in capsys.readouterr().err
+    main(["docs", "list"])
+    assert len(capsys.readouterr().out.splitlines()) == 4
+
+
+def test_eval_writes_predictions_and_prints_metrics(env, capsys):
+    main(["ingest", str(SAMPLES)])
+    capsys.readouterr()
+    out_file = env / "pred.jsonl"
+    assert main(["eval", str(REPO / "eval" / "project.jsonl"), "--retrieval-only", "--out", str(out_file)]) == 0
+    printed = capsys.readouterr().out
+    for label in ("hit@1", "hit@5", "mrr@10", "vi", "ar", "en"):
+        assert label in printed
+    preds = [json.loads(line) for line in out_file.read_text(encoding="utf-8").splitlines()]
+    assert len(preds) == 16
+    for p in preds:
+        assert REQUIRED_PRED_KEYS <= set(p)
+        assert all({"doc", "text", "score", "locator"} <= set(r) for r in p["retrieved"])
+
+
+def test_settings_errors_are_one_clear_line(env, capsys, monkeypatch):
+    monkeypatch.setenv("PARTYBOT_EMBEDDER", "sentence-transformers")
+    monkeypatch.setenv("PARTYBOT_MODELS_DIR", str(env / "no-models"))
+    assert main(["ask", "anything", "--retrieval-only"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "partybot models fetch" in err
