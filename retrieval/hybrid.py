@@ -8,9 +8,11 @@ relevance signal the answering step uses to abstain.
 from __future__ import annotations
 
 import asyncio
+import heapq
 import logging
 import threading
 import time
+from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -82,6 +84,24 @@ class _Snapshot:
         self.bm25 = BM25([c.terms.split() for c in chunks])
         self.chunk_codes = [[parse_key(k) for k in c.codes] for c in chunks]
         self.doc_codes = {d: [parse_key(k) for k in doc.codes] for d, doc in docs.items()}
+        # Inverted lists for the code bonus, so a question naming a code costs a pass over the
+        # distinct codes, not over every chunk (~70 ms at 50,000 chunks).
+        by_code: dict[str, list[int]] = defaultdict(list)
+        by_doc: dict[str, list[int]] = defaultdict(list)
+        for i, c in enumerate(chunks):
+            by_doc[c.doc_id].append(i)
+            for key in c.codes:
+                by_code[key].append(i)
+        self.chunks_by_code = [(parse_key(key), idx) for key, idx in by_code.items()]
+        self.chunks_by_doc = dict(by_doc)
+
+    def chunks_with_code(self, qcodes: list[Code]) -> list[int]:
+        """Indices (in chunk order) of the chunks carrying a code that matches one of ``qcodes``."""
+        out: set[int] = set()
+        for code, idx in self.chunks_by_code:
+            if any(q.matches(code) for q in qcodes):
+                out.update(idx)
+        return sorted(out)
 
 
 class HybridSearch:
@@ -153,15 +173,17 @@ class HybridSearch:
                 w.lexical * (1.0 if same else w.cross_lingual) * raw / top_lex
         code_match: dict[int, int] = {}
         if qcodes:
-            for i, codes in enumerate(snap.chunk_codes):
+            # 2: the chunk carries a matching code; 1: only its document does.
+            code_match.update(dict.fromkeys(snap.chunks_with_code(qcodes), 2))
+            for doc_id, codes in snap.doc_codes.items():
                 if any(q.matches(c) for q in qcodes for c in codes):
-                    code_match[i] = 2
-                elif any(q.matches(c) for q in qcodes for c in snap.doc_codes.get(snap.chunks[i].doc_id, [])):
-                    code_match[i] = 1
-            for i, level in code_match.items():
+                    for i in snap.chunks_by_doc.get(doc_id, ()):
+                        code_match.setdefault(i, 1)
+            for i in sorted(code_match):  # chunk order, as ties are broken by insertion order
                 base = score.get(i, w.dense * dense_sim.get(i, 0.0))
-                score[i] = base + (w.code_chunk if level == 2 else w.code_doc)
-        ranked = sorted(score.items(), key=lambda kv: (-kv[1], -dense_sim.get(kv[0], 0.0)))[:k]
+                score[i] = base + (w.code_chunk if code_match[i] == 2 else w.code_doc)
+        # nsmallest is sorted(...)[:k] (stable, same ties) without sorting every scored chunk.
+        ranked = heapq.nsmallest(k, score.items(), key=lambda kv: (-kv[1], -dense_sim.get(kv[0], 0.0)))
         out = []
         for i, s in ranked:
             c = snap.chunks[i]
