@@ -37,6 +37,7 @@ test-all: install models
 	$(PYTEST) -m ""
 
 eval: models
+	$(PARTYBOT) ingest data/samples
 	$(PARTYBOT) eval ../shared/eval/dev.jsonl --retrieval-only --out var/eval/dev-pred.jsonl
 
 bench: models

@@ -31,6 +31,15 @@ def _services(settings: Settings):
     return open_services(settings)
 
 
+def _require_documents(settings: Settings) -> None:
+    """Questions against an empty index would all come back unanswered: say why instead."""
+    from vectorstore.catalog import Catalog
+
+    if not Catalog(settings.catalog_path).documents():
+        raise PartybotError(f"the index in {settings.data_dir} has no documents yet: run "
+                            f"`partybot ingest {SAMPLES_DIR}` (or `make run` once) first")
+
+
 # -- models --------------------------------------------------------------------------------
 def cmd_models_fetch(args, settings: Settings) -> int:
     from partybot.models import MODELS, fetch
@@ -132,6 +141,7 @@ def _print_passages(result, as_json: bool) -> None:
 
 def cmd_ask(args, settings: Settings) -> int:
     services = _services(settings)
+    _require_documents(settings)
     if not args.retrieval_only:
         print("answer generation is not available yet; showing retrieved passages (--retrieval-only)",
               file=sys.stderr)
@@ -145,6 +155,7 @@ def cmd_eval(args, settings: Settings) -> int:
 
     cases = load_cases(Path(args.file))
     services = _services(settings)
+    _require_documents(settings)
     bar = _progress(len(cases), "eval", "q")
     report = run_retrieval_eval(cases, lambda q, k: services.search.search(q, k=k), k=args.k,
                                 out=Path(args.out) if args.out else None, progress=bar.update)

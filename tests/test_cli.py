@@ -87,3 +87,11 @@ def test_settings_errors_are_one_clear_line(env, capsys, monkeypatch):
     assert main(["ask", "anything", "--retrieval-only"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "partybot models fetch" in err
+
+
+def test_questions_against_an_empty_index_say_what_to_do(env, capsys):
+    assert main(["ask", "Chỉ thị 24 nói về gì?", "--retrieval-only"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "no documents yet" in err and "partybot ingest" in err
+    assert main(["eval", str(REPO / "eval" / "project.jsonl"), "--retrieval-only"]) == 1
+    assert "no documents yet" in capsys.readouterr().err
