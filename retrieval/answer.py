@@ -1,0 +1,472 @@
+"""The answer contract: a question in, a cited answer in the asker's language out.
+
+``Answerer.answer(question, lang=None)`` returns an :class:`Answer`; ``Answerer.astream`` yields
+the text as it is generated and then the final answer. No Telegram here: the bot, the CLI and
+the evaluation all call this.
+
+The path: retrieve (hybrid) → abstain when nothing is relevant enough (no LLM call) → build a
+short numbered context (the best sentences of the best passages, one passage per document for an
+ambiguous code) → generate with the language's prompt → check the answer (language, numbers and
+codes present in the sources, citations, length, repetition) → on failure one stricter retry →
+on failure again, the extractive answer (quoted sentences, always grounded).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from dataclasses import asdict, dataclass, field
+from typing import AsyncIterator
+
+from ingest.codes import Code, find_codes, parse_key
+from ingest.dates import find_dates
+from ingest.language import detect
+from ingest.normalize import fold
+from retrieval import guards
+from retrieval.hybrid import HybridSearch, Passage, RetrievalResult
+from retrieval.llm import ChatBackend, resolve_chat
+from retrieval.prompts import load_prompt, messages
+from retrieval.tokenize import terms
+
+log = logging.getLogger(__name__)
+MAX_QUESTION_CHARS = 1000
+_SENT = re.compile(r"(?<=[.!?؟。])\s+|\n+")
+
+
+@dataclass
+class Citation:
+    n: int
+    doc_id: str
+    source: str
+    title: str | None
+    codes: list[str]
+    locator: str
+    quote: str
+    chunk_id: str = ""
+
+
+@dataclass
+class Answer:
+    question: str
+    text: str
+    lang: str
+    abstained: bool
+    grounded: bool
+    citations: list[Citation]
+    passages: list[dict]  # everything retrieved, with scores (for logs and the Sources button)
+    model: str
+    prompt_version: str
+    mode: str  # "llm" | "llm-retry" | "extractive" | "abstain"
+    checks: list[str] = field(default_factory=list)  # problems found on the way (logged)
+    ambiguous: list[dict] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    relevance: float = 0.0
+
+    @property
+    def cited_docs(self) -> list[str]:
+        out: list[str] = []
+        for c in self.citations:
+            if c.source not in out:
+                out.append(c.source)
+        return out
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["cited_docs"] = self.cited_docs
+        return d
+
+
+@dataclass
+class StreamEvent:
+    kind: str  # "delta" (text), "reset" (discard streamed text), "final" (answer)
+    text: str = ""
+    answer: Answer | None = None
+
+
+@dataclass
+class _Context:
+    question: str
+    lang: str
+    result: RetrievalResult
+    sources: list[Passage]  # numbered 1..n in the prompt
+    excerpts: list[str]  # what the model sees of each source
+    ambiguous: list[dict]
+    timings: dict[str, float]
+    abstain: bool = False
+
+
+def split_sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENT.split(text) if s and len(s.strip()) > 1]
+
+
+class Answerer:
+    def __init__(self, search: HybridSearch, backend: ChatBackend, settings):
+        self.search = search
+        self.backend = backend
+        self.settings = settings
+
+    # -- the contract ------------------------------------------------------------------------
+    def answer(self, question: str, lang: str | None = None) -> Answer:
+        ctx = self._prepare(question, lang)
+        if ctx.abstain:
+            return self._abstain(ctx)
+        chat = resolve_chat(self.backend)
+        if chat is None:
+            return self._extractive(ctx, [])
+        problems: list[str] = []
+        for purpose in ("answer", "strict"):
+            t = time.perf_counter()
+            try:
+                reply = chat.invoke(self._messages(ctx, purpose))
+                raw = self._postprocess(ctx, reply.content, chat, reply.response_metadata.get("finish_reason"))
+            except Exception as exc:  # an LLM outage must not leave the member without an answer
+                log.warning("LLM call failed: %s", exc)
+                problems.append(f"LLM error: {exc.__class__.__name__}: {exc}")
+                break
+            ctx.timings[f"llm_{purpose}_ms"] = (time.perf_counter() - t) * 1000
+            answer, found = self._finish(ctx, raw, purpose)
+            if answer:
+                answer.checks = problems
+                return answer
+            problems += [f"{purpose}: {p}" for p in found]
+        return self._extractive(ctx, problems)
+
+    async def astream(self, question: str, lang: str | None = None) -> AsyncIterator[StreamEvent]:
+        ctx = await asyncio.to_thread(self._prepare, question, lang)
+        if ctx.abstain:
+            yield StreamEvent("final", answer=self._abstain(ctx))
+            return
+        chat = await asyncio.to_thread(resolve_chat, self.backend)
+        if chat is None:
+            yield StreamEvent("final", answer=self._extractive(ctx, []))
+            return
+        problems: list[str] = []
+        t = time.perf_counter()
+        parts: list[str] = []
+        finish = None
+        try:
+            async for chunk in chat.astream(self._messages(ctx, "answer")):
+                finish = chunk.response_metadata.get("finish_reason") or finish
+                if chunk.content:
+                    if not parts:
+                        ctx.timings["first_token_ms"] = (time.perf_counter() - t) * 1000
+                    parts.append(chunk.content)
+                    if not "".join(parts).lstrip().startswith("NOT_"):
+                        yield StreamEvent("delta", chunk.content)
+                if len("".join(parts)) > guards.MAX_ANSWER_CHARS:
+                    finish = "length"
+                    break
+            raw = await asyncio.to_thread(self._postprocess, ctx, "".join(parts), chat, finish)
+            ctx.timings["llm_answer_ms"] = (time.perf_counter() - t) * 1000
+            answer, found = self._finish(ctx, raw, "answer")
+            if answer:
+                yield StreamEvent("final", answer=answer)
+                return
+            problems += [f"answer: {p}" for p in found]
+            yield StreamEvent("reset")
+            t = time.perf_counter()
+            reply = await chat.ainvoke(self._messages(ctx, "strict"))
+            raw = await asyncio.to_thread(self._postprocess, ctx, reply.content, chat,
+                                          reply.response_metadata.get("finish_reason"))
+            ctx.timings["llm_strict_ms"] = (time.perf_counter() - t) * 1000
+            answer, found = self._finish(ctx, raw, "strict")
+            if answer:
+                answer.checks = problems
+                yield StreamEvent("final", answer=answer)
+                return
+            problems += [f"strict: {p}" for p in found]
+        except Exception as exc:
+            log.warning("LLM call failed: %s", exc)
+            problems.append(f"LLM error: {exc.__class__.__name__}: {exc}")
+            yield StreamEvent("reset")
+        yield StreamEvent("final", answer=self._extractive(ctx, problems))
+
+    # -- steps ------------------------------------------------------------------------------------
+    def _prepare(self, question: str, lang: str | None) -> _Context:
+        t0 = time.perf_counter()
+        q = " ".join(question.split())[:MAX_QUESTION_CHARS]
+        lang = lang if lang in ("vi", "ar", "en") else detect(q)
+        result = self.search.search(q, k=max(self.settings.top_k, 8), lang=lang)
+        timings = {"retrieve_ms": (time.perf_counter() - t0) * 1000}
+        qcodes = find_codes(q)
+        code_hit = any(p.code_match == 2 for p in result.passages)
+        abstain = not q or not result.passages or (result.relevance < self.settings.abstain_below and not code_hit)
+        ctx = _Context(q, lang, result, [], [], [], timings, abstain)
+        if abstain:
+            return ctx
+        ctx.ambiguous = self._ambiguity(qcodes)
+        ctx.sources = self._choose_sources(result, ctx.ambiguous)
+        self._excerpts(ctx)
+        ctx.timings["context_ms"] = (time.perf_counter() - t0) * 1000 - timings["retrieve_ms"]
+        return ctx
+
+    def _choose_sources(self, result: RetrievalResult, ambiguous: list[dict]) -> list[Passage]:
+        n = self.settings.answer_passages
+        chosen = result.passages[:n]
+        for amb in ambiguous:  # one passage per document an ambiguous code names
+            if not any(p.doc_id == amb["doc_id"] for p in chosen):
+                extra = next((p for p in result.passages if p.doc_id == amb["doc_id"]), None)
+                if extra is None:
+                    extra = self._passage_for_chunk(amb["chunk_id"])
+                if extra is not None:
+                    chosen.append(extra)
+        return chosen
+
+    def _passage_for_chunk(self, chunk_id: str) -> Passage | None:
+        snap = self.search.snapshot()
+        i = snap.by_id.get(chunk_id)
+        if i is None:
+            return None
+        c = snap.chunks[i]
+        doc = snap.docs.get(c.doc_id)
+        return Passage(c.chunk_id, c.doc_id, doc.source if doc else "", doc.title if doc else None, c.text,
+                       " › ".join(c.locator), [parse_key(x).display for x in c.codes], c.lang, code_match=2)
+
+    def _excerpts(self, ctx: _Context) -> None:
+        """Keep the sentences of the chosen passages that are closest to the question (dense
+        similarity, plus shared words, numbers and codes), within the context budget; sources
+        left with no sentence are dropped. A short context keeps a small model on the facts and
+        keeps the prompt fast on two cores."""
+        import numpy as np
+
+        budget = self.settings.answer_context_chars
+        question, sources = ctx.question, ctx.sources
+        qterms = set(terms(question, query=True))
+        qcodes = find_codes(question)
+        qnums = set(re.findall(r"\d+", question))
+        forced = {a["doc_id"]: a["quote"] for a in ctx.ambiguous}
+        items: list[tuple[int, int, str]] = []  # (source index, sentence index, text)
+        for si, p in enumerate(sources):
+            for ji, sent in enumerate(split_sentences(p.text)):
+                if len(sent) >= 15:
+                    items.append((si, ji, sent[:500]))
+        if not items:
+            ctx.excerpts = [p.text[:budget // max(1, len(sources))] for p in sources]
+            return
+        qv = np.asarray(self.search._query_vector(question, ctx.lang), dtype=np.float32)
+        vecs = np.asarray(self.search.embedder.embed_documents([t for _, _, t in items]), dtype=np.float32)
+        sims = vecs @ qv
+        scored = []
+        for (si, ji, sent), sim in zip(items, sims):
+            score = float(sim) + 0.02 * len(qterms & set(terms(sent))) - 0.02 * si
+            score += 0.1 * sum(1 for c in find_codes(sent) for q in qcodes if q.matches(c))
+            score += 0.03 * len(qnums & set(re.findall(r"\d+", sent)))
+            if sources[si].doc_id in forced and forced[sources[si].doc_id][:40] in sent:
+                score += 1.0
+            scored.append((score, si, ji, sent))
+        keep: dict[int, dict[int, str]] = {}
+        used = 0
+        for score, si, ji, sent in sorted(scored, key=lambda x: -x[0]):
+            if used + len(sent) > budget and used:
+                continue
+            keep.setdefault(si, {})[ji] = sent
+            used += len(sent) + 1
+        order = sorted(keep)
+        ctx.sources = [sources[si] for si in order]
+        ctx.excerpts = [" … ".join(keep[si][ji] for ji in sorted(keep[si])) for si in order]
+
+    def _ambiguity(self, qcodes: list[Code]) -> list[dict]:
+        """Documents that a fully written code in the question names, when they are different
+        documents (told apart by the date written next to the code)."""
+        found: list[dict] = []
+        full = [c for c in qcodes if c.issuer]
+        if not full:
+            return found
+        snap = self.search.snapshot()
+        for q in full:
+            per_doc: dict[str, dict] = {}
+            for i, codes in enumerate(snap.chunk_codes):
+                if not any(q.matches(c) for c in codes):
+                    continue
+                chunk = snap.chunks[i]
+                for m in re.finditer(re.escape(str(q.number)), chunk.text):
+                    window = chunk.text[m.start(): m.start() + 90]
+                    if not any(q.matches(c) for c in find_codes(chunk.text[max(0, m.start() - 30): m.end() + 15])):
+                        continue
+                    dates = find_dates(window)
+                    entry = per_doc.setdefault(chunk.doc_id, {"doc_id": chunk.doc_id, "chunk_id": chunk.chunk_id,
+                                                             "code": q.display, "date": None, "quote": ""})
+                    if dates and not entry["date"]:
+                        start = max(0, chunk.text.rfind(" ", 0, max(0, m.start() - 60)))
+                        entry.update(date=dates[0], chunk_id=chunk.chunk_id,
+                                     quote=chunk.text[start: m.start() + 150].strip())
+            dated = [e for e in per_doc.values() if e["date"]]
+            if len({e["date"][:4] for e in dated}) >= 2:
+                for e in sorted(dated, key=lambda e: e["date"]):
+                    doc = snap.docs.get(e["doc_id"])
+                    e["source"] = doc.source if doc else ""
+                    e["title"] = doc.title if doc else None
+                    found.append(e)
+        return found
+
+    def _messages(self, ctx: _Context, purpose: str) -> list:
+        from langchain_core.messages import HumanMessage, SystemMessage
+
+        prompt = load_prompt(purpose, ctx.lang)
+        blocks = []
+        for n, (p, text) in enumerate(zip(ctx.sources, ctx.excerpts), 1):
+            head = f"[{n}] ({p.title or p.source}" + (f"; {', '.join(p.codes[:4])}" if p.codes else "") + ")"
+            blocks.append(f"{head}\n<<<\n{text}\n>>>")
+        note = ""
+        if ctx.ambiguous:
+            items = "; ".join(f"{a['code']} ({a['date']})" for a in ctx.ambiguous)
+            note = f"\n\nNOTE: {items} are different documents with the same code; describe each separately."
+        system, user = prompt.render(sources="\n\n".join(blocks) + note, question=ctx.question)
+        return [SystemMessage(system), HumanMessage(user)]
+
+    def _citations(self, ctx: _Context, used: list[int]) -> list[Citation]:
+        out = []
+        for n in used:
+            p, text = ctx.sources[n - 1], ctx.excerpts[n - 1]
+            quote = text if len(text) <= 400 else text[:400].rsplit(" ", 1)[0] + " …"
+            out.append(Citation(n, p.doc_id, p.source, p.title, p.codes, p.locator, quote, p.chunk_id))
+        return out
+
+    def _postprocess(self, ctx: _Context, raw: str, chat, finish_reason: str | None) -> str:
+        """Repairs that need no second answer: a reply cut off by the token limit is trimmed to
+        its last sentence; Arabic fragments copied into a Vietnamese or English reply are
+        translated; sentences left without a citation marker get the source they come from."""
+        text = (raw or "").strip()
+        if not text or guards.says_not_in_sources(text):
+            return text
+        text = guards.strip_signal(text)
+        if finish_reason == "length":
+            text = guards.trim_to_sentence(text)
+        if ctx.lang != "ar":
+            text = self._translate_fragments(ctx, text, chat)
+        return self._auto_cite(ctx, text)
+
+    def _translate_fragments(self, ctx: _Context, text: str, chat) -> str:
+        runs = list(dict.fromkeys(guards.arabic_runs(text)))
+        letters = sum(ch.isalpha() for ch in text) or 1
+        if not runs or sum(len(r) for r in runs) / letters > 0.6 or len(runs) > 4:
+            return text  # nothing to repair, or not worth repairing: the checks will decide
+        from langchain_core.messages import HumanMessage, SystemMessage
+
+        prompt = load_prompt("translate", ctx.lang)
+        t = time.perf_counter()
+        for run in runs:
+            system, user = prompt.render(sources="", question=run)
+            try:
+                out = chat.bind(max_tokens=80).invoke([SystemMessage(system), HumanMessage(user)]).content.strip()
+            except Exception as exc:
+                log.warning("fragment translation failed: %s", exc)
+                break
+            out = out.strip(" \"'«»“”")
+            if out and not guards.arabic_runs(out) and len(out) <= 4 * len(run) + 40:
+                text = text.replace(run, out)
+        ctx.timings["llm_repair_ms"] = ctx.timings.get("llm_repair_ms", 0) + (time.perf_counter() - t) * 1000
+        return text
+
+    def _auto_cite(self, ctx: _Context, text: str) -> str:
+        if guards.markers(text) or not ctx.sources:
+            return text
+        import numpy as np
+
+        sents = split_sentences(text)
+        if not sents:
+            return text
+        ids = [p.chunk_id for p in ctx.sources]
+        try:
+            got = self.search.store.collection.get(ids=ids, include=["embeddings"])
+            by_id = dict(zip(got["ids"], got["embeddings"]))
+            mat = np.array([by_id[i] for i in ids], dtype=np.float32)
+            qv = self.search.embedder.embed_queries(sents)
+        except Exception as exc:  # no vectors: leave it to the checks
+            log.warning("auto-citation failed: %s", exc)
+            return text
+        out = []
+        for s, v in zip(sents, qv):
+            nums = set(re.findall(r"\d{2,}", s))
+            by_numbers = [n for n, ex in enumerate(ctx.excerpts, 1) if nums and nums <= set(re.findall(r"\d{2,}", ex))]
+            sims = mat @ np.asarray(v, dtype=np.float32)
+            n = by_numbers[0] if len(by_numbers) == 1 else (int(np.argmax(sims)) + 1 if sims.max() >= 0.3 else None)
+            out.append(f"{s} [{n}]" if n else s)
+        return " ".join(out)
+
+    def _finish(self, ctx: _Context, raw: str, purpose: str) -> tuple[Answer | None, list[str]]:
+        raw = (raw or "").strip()
+        log.debug("raw %s answer: %r", purpose, raw)
+        if guards.says_not_in_sources(raw):
+            return self._abstain(ctx, mode=f"llm-{purpose}-not-in-sources"), []
+        evidence = ctx.excerpts + [p.text for p in ctx.sources]
+        problems = guards.check(raw, lang=ctx.lang, evidence=evidence, question=ctx.question,
+                                n_sources=len(ctx.sources))
+        if problems:
+            log.info("answer check failed (%s): %s", purpose, problems)
+            return None, problems
+        text, used = guards.clean_markers(raw, len(ctx.sources))
+        text = self._with_ambiguity(ctx, text)
+        used = sorted(set(used) | {i + 1 for i, p in enumerate(ctx.sources)
+                                   if any(a["doc_id"] == p.doc_id for a in ctx.ambiguous)})
+        return self._make(ctx, text, used, mode="llm" if purpose == "answer" else "llm-retry",
+                          prompt=load_prompt(purpose, ctx.lang).version), []
+
+    def _with_ambiguity(self, ctx: _Context, text: str) -> str:
+        if not ctx.ambiguous:
+            return text
+        msg = messages(ctx.lang)
+        lines = [msg["ambiguous"].format(code=ctx.ambiguous[0]["code"], n=len(ctx.ambiguous))]
+        for a in ctx.ambiguous:
+            n = next((i + 1 for i, p in enumerate(ctx.sources) if p.doc_id == a["doc_id"]), None)
+            label = f"{a['code']}, {a['date']}"
+            lines.append(f"- {label}: «{_shorten(a['quote'], 160)}»" + (f" [{n}]" if n else ""))
+        return "\n".join(lines) + "\n\n" + text
+
+    def _extractive(self, ctx: _Context, problems: list[str]) -> Answer:
+        """Quote the best sentences (original language) with their citations: always grounded."""
+        msg = messages(ctx.lang)
+        qterms = set(terms(ctx.question, query=True))
+        picked: list[tuple[int, str]] = []
+        for n, text in enumerate(ctx.excerpts[:3], 1):
+            sents = split_sentences(text)
+            if not sents:
+                continue
+            best = max(range(len(sents)), key=lambda i: (len(qterms & set(terms(sents[i]))), -i))
+            picked.append((n, _shorten(sents[best], 300)))
+            if len(picked) >= 2:
+                break
+        body = "\n".join(f"- «{s}» [{n}]" for n, s in picked)
+        text = self._with_ambiguity(ctx, f"{msg['extractive_intro']}\n{body}")
+        used = sorted({n for n, _ in picked} | {i + 1 for i, p in enumerate(ctx.sources)
+                                                 if any(a["doc_id"] == p.doc_id for a in ctx.ambiguous)})
+        answer = self._make(ctx, text, used, mode="extractive", prompt=msg["_version"])
+        answer.checks = problems
+        return answer
+
+    def _abstain(self, ctx: _Context, mode: str = "abstain") -> Answer:
+        msg = messages(ctx.lang)
+        text = msg["abstain"]
+        closest = []
+        for p in ctx.result.passages:
+            label = p.title or p.source
+            if p.dense >= 0.3 and label not in closest:
+                closest.append(label)
+        if closest:
+            text += " " + msg["abstain_closest"].format(docs="; ".join(f"«{_shorten(c, 80)}»" for c in closest[:2]))
+        answer = self._make(ctx, text, [], mode=mode, prompt=msg["_version"])
+        answer.abstained = True
+        answer.grounded = False
+        return answer
+
+    def _make(self, ctx: _Context, text: str, used: list[int], *, mode: str, prompt: str) -> Answer:
+        ctx.timings["total_ms"] = ctx.timings.get("retrieve_ms", 0) + sum(
+            v for k, v in ctx.timings.items() if k.startswith("llm_"))
+        citations = self._citations(ctx, used) if ctx.sources else []
+        return Answer(
+            question=ctx.question, text=text, lang=ctx.lang, abstained=False, grounded=bool(citations),
+            citations=citations, passages=[p.to_dict() for p in ctx.result.passages],
+            model=self.backend.name if mode.startswith("llm") else "extractive", prompt_version=prompt,
+            mode=mode, ambiguous=ctx.ambiguous, timings={k: round(v, 1) for k, v in ctx.timings.items()},
+            relevance=round(ctx.result.relevance, 4))
+
+
+def _shorten(text: str, n: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[:n].rsplit(" ", 1)[0] + " …"
+
+
+def fold_equal(a: str, b: str) -> bool:
+    return fold(a) == fold(b)

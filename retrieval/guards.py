@@ -1,0 +1,167 @@
+"""Checks on a generated answer, against the small model's known failure modes.
+
+Each check returns problems as short strings (empty list = passed). The answerer retries once
+with a stricter prompt when any fails, then falls back to the extractive answer.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from ingest.codes import find_codes
+from ingest.language import detect
+from ingest.normalize import fold
+
+NOT_IN_SOURCES = "NOT_IN_SOURCES"
+MAX_ANSWER_CHARS = 1500
+
+_MARKER = re.compile(r"\[(\d{1,2}(?:\s*[,;،]\s*\d{1,2})*)\]")
+_ARABIC = re.compile(r"[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]")
+_QUOTED = re.compile(r"«[^»]*»|“[^”]*”|\"[^\"]*\"")
+_LIST_ITEM = re.compile(r"(?m)^\s*(?:\d{1,2}[.)]|[-*•])\s+")
+_ARABIC_RUN = re.compile(r"[\u0600-\u06FF\u0750-\u077F\uFB50-\uFDFF\uFE70-\uFEFF]+(?:[\s,،.:;()\-]+[\u0600-\u06FF\u0750-\u077F\uFB50-\uFDFF\uFE70-\uFEFF]+)*")
+_ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+# 480.000 / 480,000 / 49 200 are one number; 18/7/2023 is three.
+_NUMBER = re.compile(r"\d+(?:[.,\u00a0\u202f ]\d{3})*(?:[.,]\d+)?")
+
+
+def markers(text: str) -> list[int]:
+    out = []
+    for m in _MARKER.finditer(text):
+        out += [int(x) for x in re.split(r"\s*[,;،]\s*", m.group(1))]
+    return out
+
+
+def clean_markers(text: str, n_sources: int) -> tuple[str, list[int]]:
+    """Drop markers that point at no given source; return the text and the valid numbers used."""
+    used: list[int] = []
+
+    def keep(m: re.Match) -> str:
+        nums = [int(x) for x in re.split(r"\s*[,;،]\s*", m.group(1))]
+        good = [n for n in nums if 1 <= n <= n_sources]
+        for n in good:
+            if n not in used:
+                used.append(n)
+        return "".join(f"[{n}]" for n in good)
+
+    cleaned = _MARKER.sub(keep, text)
+    cleaned = re.sub(r"[ \t]+([.,;:!?،؛])", r"\1", re.sub(r"[ \t]{2,}", " ", cleaned)).strip()
+    return cleaned, used
+
+
+def _numbers(text: str) -> set[str]:
+    text = unicodedata.normalize("NFKC", text).translate(_ARABIC_DIGITS)
+    out = set()
+    for m in _NUMBER.finditer(text):
+        raw = m.group(0)
+        joined = re.sub(r"[.,\u00a0\u202f ](?=\d{3}\b)", "", raw)
+        out.add(joined.rstrip("0").rstrip(".,") if re.search(r"[.,]\d+$", joined) and len(joined.split(".")[-1]) != 3 else joined)
+        out.update(re.findall(r"\d+", raw))  # the parts too: "49.200" may be written "49 200" or "49"
+    return out
+
+
+def _supported(num: str, known: set[str]) -> bool:
+    if num in known:
+        return True
+    digits = num.replace(".", "").replace(",", "")
+    # "480,000" in the answer, "480 ألف" (480 thousand) in the source
+    for zeros in ("000000000", "000000", "000"):
+        if digits.endswith(zeros) and digits[: -len(zeros)] in known:
+            return True
+    return False
+
+
+def unsupported_numbers(answer: str, evidence: list[str], question: str) -> list[str]:
+    body = _LIST_ITEM.sub(" ", _MARKER.sub(" ", answer))
+    known = set().union(*(_numbers(t) for t in evidence), _numbers(question)) if evidence else _numbers(question)
+    bad = []
+    for m in _NUMBER.finditer(unicodedata.normalize("NFKC", body).translate(_ARABIC_DIGITS)):
+        raw = m.group(0)
+        joined = re.sub(r"[.,\u00a0\u202f ](?=\d{3}\b)", "", raw)
+        if not (_supported(joined, known) or _supported(raw, known)):
+            bad.append(raw)
+    return bad
+
+
+def unsupported_codes(answer: str, evidence: list[str], question: str) -> list[str]:
+    given = [c for t in [*evidence, question] for c in find_codes(t)]
+    bad = []
+    for code in find_codes(answer):
+        if not any(code.matches(g) or g.matches(code) for g in given):
+            bad.append(code.display)
+    return bad
+
+
+def language_problem(answer: str, lang: str) -> str | None:
+    """None when the answer is in ``lang``; quoted text, codes and markers are not counted."""
+    body = _QUOTED.sub(" ", _MARKER.sub(" ", answer))
+    body = re.sub(r"\S*\d\S*", " ", body)  # numbers, dates, document codes: any language
+    letters = [ch for ch in body if ch.isalpha()]
+    if len(letters) < 12:
+        return None  # too short to judge
+    arabic = sum(1 for ch in letters if _ARABIC.match(ch)) / len(letters)
+    if lang == "ar":
+        return None if arabic >= 0.6 else f"answer is not in Arabic ({arabic:.0%} Arabic letters)"
+    if arabic > 0.03:
+        return f"answer mixes in Arabic script ({arabic:.0%} of letters) instead of {lang}"
+    got = detect(body, default=lang)
+    if got != lang:
+        return f"answer is in {got}, expected {lang}"
+    return None
+
+
+def arabic_runs(text: str) -> list[str]:
+    """Arabic-script stretches outside quotes (a Vietnamese or English answer that copied them)."""
+    body = _QUOTED.sub(" ", text)
+    return [m.group(0) for m in _ARABIC_RUN.finditer(body)]
+
+
+def trim_to_sentence(text: str) -> str:
+    """A reply cut off by the token limit: keep it up to the last finished sentence (a half
+    sentence reads as a wrong answer; a short complete one does not)."""
+    cut = max(text.rfind(ch) for ch in ".!?؟\n")
+    if cut >= 20:
+        tail = re.match(r"\s*(\[\d+\])+", text[cut + 1:])
+        return text[: cut + 1 + (tail.end() if tail else 0)].strip()
+    return text.strip()
+
+
+def runaway_problem(answer: str) -> str | None:
+    text = answer.strip()
+    if not text:
+        return "empty answer"
+    if len(text) > MAX_ANSWER_CHARS:
+        return f"runaway answer ({len(text)} characters)"
+    words = text.split()
+    if len(words) >= 24:
+        grams = [" ".join(words[i:i + 6]) for i in range(len(words) - 5)]
+        if len(grams) - len(set(grams)) >= 3:
+            return "answer repeats itself"
+    return None
+
+
+def check(answer: str, *, lang: str, evidence: list[str], question: str, n_sources: int) -> list[str]:
+    problems = []
+    if (p := runaway_problem(answer)):
+        return [p]
+    if (p := language_problem(answer, lang)):
+        problems.append(p)
+    if (bad := unsupported_numbers(answer, evidence, question)):
+        problems.append("numbers in no source: " + ", ".join(bad[:5]))
+    if (bad := unsupported_codes(answer, evidence, question)):
+        problems.append("document codes in no source: " + ", ".join(bad[:5]))
+    valid = [n for n in markers(answer) if 1 <= n <= n_sources]
+    if not valid:
+        problems.append("no valid citation marker")
+    return problems
+
+
+def says_not_in_sources(answer: str) -> bool:
+    """The reply is (essentially) only the NOT_IN_SOURCES signal."""
+    rest = re.sub(r"not[\s_]*in[\s_]*sources", "", answer, flags=re.I)
+    return rest != answer and len(re.sub(r"[\W\d_]+", "", rest)) < 25
+
+
+def strip_signal(answer: str) -> str:
+    return re.sub(r"\s*not[\s_]*in[\s_]*sources\.?", "", answer, flags=re.I).strip()

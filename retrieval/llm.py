@@ -1,0 +1,142 @@
+"""LLM backends, all as LangChain chat models, chosen by ``PARTYBOT_LLM_BACKEND``.
+
+- ``local`` (default): the fetched Qwen2.5-Coder GGUF served by llama.cpp *inside this process*
+  (``xllamacpp``: llama.cpp's OpenAI-compatible server bound to a free loopback port), driven by
+  ``ChatOpenAI``. No network beyond 127.0.0.1; started once, on first use, off the event loop.
+- ``openai``: any OpenAI-compatible endpoint (``LLM_BASE_URL``, ``LLM_MODEL``, ``LLM_API_KEY``):
+  vLLM, Ollama, llama.cpp's server, a hosted API.
+- ``extractive``: no LLM; ``build_chat_model`` returns None and the answerer quotes sentences.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from dataclasses import dataclass
+
+from partybot.errors import ConfigError, ModelError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ChatBackend:
+    chat: object | None  # a LangChain BaseChatModel, or None for the extractive backend
+    name: str  # what is recorded with every answer, e.g. "local:qwen2.5-coder-1.5b-instruct-q4_k_m"
+    server: "LocalServer | None" = None
+
+    def close(self) -> None:
+        if self.server:
+            self.server.close()
+
+
+class LocalServer:
+    """llama.cpp's server in-process on loopback (xllamacpp). One slot per parallel request."""
+
+    def __init__(self, gguf: str, *, threads: int, ctx: int, parallel: int = 1):
+        self.gguf = gguf
+        self.threads = threads
+        self.ctx = ctx
+        self.parallel = parallel
+        self._server = None
+        self._lock = threading.Lock()
+        self.base_url: str | None = None
+
+    def start(self) -> str:
+        with self._lock:
+            if self._server is not None:
+                return self.base_url
+            import xllamacpp
+
+            t = time.perf_counter()
+            params = xllamacpp.CommonParams()
+            params.model.path = self.gguf
+            params.n_ctx = self.ctx * self.parallel
+            params.n_parallel = self.parallel
+            params.cpuparams.n_threads = self.threads
+            params.cpuparams_batch.n_threads = self.threads
+            params.hostnames = ["127.0.0.1"]
+            params.port = _free_port()
+            params.cache_prompt = True  # the fixed instructions prefix is reused between questions
+            try:
+                self._server = xllamacpp.Server(params)
+            except Exception as exc:  # the binding raises plain RuntimeErrors
+                raise ModelError(f"cannot start the local LLM from {self.gguf}: {exc}") from exc
+            self.base_url = self._server.listening_address.rstrip("/") + "/v1"
+            log.info("local LLM ready at %s in %.1f s", self.base_url, time.perf_counter() - t)
+            return self.base_url
+
+    def close(self) -> None:
+        with self._lock:
+            self._server = None  # the binding stops its loop when the object is released
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _chat_openai(base_url: str, model: str, api_key: str, settings, *, lazy_base=None):
+    from langchain_openai import ChatOpenAI
+
+    extra = {"repeat_penalty": 1.1} if lazy_base == "local" else None
+    return ChatOpenAI(base_url=base_url, model=model, api_key=api_key or "not-needed",
+                      temperature=settings.llm_temperature, max_tokens=settings.llm_max_tokens,
+                      timeout=settings.llm_timeout_s, max_retries=1, streaming=False, extra_body=extra)
+
+
+class LazyLocalChat:
+    """Builds the ChatOpenAI client the first time it is needed (starting the local server)."""
+
+    def __init__(self, server: LocalServer, settings):
+        self.server = server
+        self.settings = settings
+        self._chat = None
+        self._lock = threading.Lock()
+
+    def get(self):
+        with self._lock:
+            if self._chat is None:
+                base = self.server.start()
+                self._chat = _chat_openai(base, "local", "", self.settings, lazy_base="local")
+            return self._chat
+
+
+def build_backend(settings) -> ChatBackend:
+    backend = settings.llm_backend
+    if backend == "extractive":
+        return ChatBackend(None, "extractive")
+    if backend == "openai":
+        if not settings.llm_base_url:
+            raise ConfigError("PARTYBOT_LLM_BACKEND=openai needs LLM_BASE_URL (e.g. http://127.0.0.1:8000/v1) "
+                              "and LLM_MODEL")
+        chat = _chat_openai(settings.llm_base_url, settings.llm_model_name or "default",
+                            settings.llm_api_key or "", settings)
+        return ChatBackend(chat, f"openai:{settings.llm_model_name or 'default'}")
+    if backend == "local":
+        from partybot.models import MODELS, is_installed, model_path
+
+        name = settings.llm_model
+        if name in MODELS:
+            if not is_installed(name, settings.models_path):
+                raise ModelError(f"the local LLM {name!r} is not in {settings.models_path}: run "
+                                 f"`partybot models fetch {name}` (or `make models`), or set "
+                                 f"PARTYBOT_LLM_BACKEND=extractive")
+            gguf = str(model_path(name, settings.models_path))
+        else:
+            gguf = name  # a path to a .gguf file
+        server = LocalServer(gguf, threads=settings.llm_threads, ctx=settings.llm_ctx,
+                             parallel=settings.llm_parallel)
+        return ChatBackend(LazyLocalChat(server, settings), f"local:{name.rsplit('/', 1)[-1]}", server)
+    raise ConfigError(f"unknown PARTYBOT_LLM_BACKEND {backend!r}: use local, openai or extractive")
+
+
+def resolve_chat(backend: ChatBackend):
+    """The LangChain chat model (starting the local server on first use), or None."""
+    chat = backend.chat
+    if isinstance(chat, LazyLocalChat):
+        return chat.get()
+    return chat

@@ -1,0 +1,47 @@
+"""Load the prompt and message files of ``prompts/`` (see prompts/README.md)."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+LANGS = ("vi", "ar", "en")
+
+
+@dataclass(frozen=True)
+class Prompt:
+    purpose: str
+    lang: str
+    version: str  # e.g. "answer.vi@1"
+    system: str
+    user: str
+
+    def render(self, *, sources: str, question: str) -> tuple[str, str]:
+        # str.replace, not str.format: sources and questions may contain braces.
+        return self.system, self.user.replace("{sources}", sources).replace("{question}", question)
+
+
+@lru_cache(maxsize=None)
+def load_prompt(purpose: str, lang: str, directory: Path = PROMPTS_DIR) -> Prompt:
+    path = directory / f"{purpose}.{lang}.txt"
+    text = path.read_text(encoding="utf-8")
+    m = re.match(r"version:\s*(\S+)\s*\n--- system ---\n(.*?)\n--- user ---\n(.*)\Z", text, re.S)
+    if not m:
+        raise ValueError(f"{path}: expected 'version: N', '--- system ---', '--- user ---'")
+    version, system, user = m.groups()
+    needed = ["{question}"] + (["{sources}"] if purpose in ("answer", "strict") else [])
+    if any(n not in user for n in needed):
+        raise ValueError(f"{path}: the user section needs {' and '.join(needed)}")
+    return Prompt(purpose, lang, f"{purpose}.{lang}@{version}", system.strip(), user.strip())
+
+
+@lru_cache(maxsize=None)
+def messages(lang: str, directory: Path = PROMPTS_DIR) -> dict:
+    path = directory / f"messages.{lang}.toml"
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    data["_version"] = f"messages.{lang}@{data.get('version')}"
+    return data

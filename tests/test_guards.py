@@ -1,0 +1,78 @@
+"""The checks that stand between the small model and the member."""
+
+from retrieval import guards
+
+EVIDENCE = ["تضم لجنة الحزب في هانوي أكثر من 480 ألف عضو (أكثر من 9% من أعضاء الحزب)، "
+            "وأصدر المكتب السياسي القرار رقم 39-NQ/TW بتاريخ 18 يوليو 2023."]
+
+
+def test_markers_and_invalid_markers_removed():
+    assert guards.markers("a [1] b [2, 3] c [4،5]") == [1, 2, 3, 4, 5]
+    text, used = guards.clean_markers("Hanoi has 480,000 members [1][7]. Also [2, 9] .", n_sources=2)
+    assert used == [1, 2]
+    assert "[7]" not in text and "9]" not in text and text.endswith("[2].")
+
+
+def test_numbers_in_no_source_are_caught():
+    ok = "Hà Nội có hơn 480 nghìn đảng viên, hơn 9% cả nước [1]."
+    assert guards.unsupported_numbers(ok, EVIDENCE, "bao nhiêu?") == []
+    assert guards.unsupported_numbers("Hanoi has 480,000 members [1].", EVIDENCE, "") == []  # 480 ألف
+    assert guards.unsupported_numbers("Hanoi has 520,000 members [1].", EVIDENCE, "") == ["520,000"]
+    assert guards.unsupported_numbers("Nghị quyết ban hành năm 2019 [1].", EVIDENCE, "") == ["2019"]
+    # Arabic-Indic digits are the same numbers
+    assert guards.unsupported_numbers("أكثر من ٤٨٠ ألف عضو [1]", EVIDENCE, "") == []
+    # list numbering and citation markers are not facts
+    assert guards.unsupported_numbers("1. 480 nghìn [1]\n2. 9% [1]", EVIDENCE, "") == []
+    # a number the member wrote in the question may be repeated
+    assert guards.unsupported_numbers("Trong giai đoạn 2022-2025 [1]", EVIDENCE, "giai đoạn 2022-2025") == []
+
+
+def test_codes_in_no_source_are_caught():
+    assert guards.unsupported_codes("Nghị quyết 39-NQ/TW [1]", EVIDENCE, "") == []
+    assert guards.unsupported_codes("theo Quy định 37-QĐ/TW [1]", EVIDENCE, "") == ["37-QĐ/TW"]
+    assert guards.unsupported_codes("theo Quy định 37-QĐ/TW [1]", EVIDENCE, "quy định 37 là gì") == []
+
+
+def test_wrong_language_is_caught():
+    assert guards.language_problem("Hà Nội có hơn 480 nghìn đảng viên, chiếm hơn 9% cả nước [1].", "vi") is None
+    assert guards.language_problem("Hanoi has more than 480,000 party members, over 9% [1].", "vi")
+    assert guards.language_problem("Hà Nội có hơn 480 nghìn đảng viên trong لجنة الحزب الإقليمية [1].", "vi")
+    assert guards.language_problem("تضم لجنة الحزب في هانوي أكثر من 480 ألف عضو [1].", "ar") is None
+    assert guards.language_problem("Hanoi has more than 480,000 party members [1].", "ar")
+    assert guards.language_problem("The Politburo issued resolution 39-NQ/TW in July 2023 [1].", "en") is None
+    # quoted source text keeps its language
+    assert guards.language_problem("The source says «تضم لجنة الحزب في هانوي أكثر من 480 ألف عضو» [1] "
+                                   "about the membership of the Hanoi party committee.", "en") is None
+
+
+def test_empty_runaway_and_repetition():
+    assert guards.runaway_problem("  ") == "empty answer"
+    assert "runaway" in guards.runaway_problem("x " * 2000)
+    loop = "Đảng bộ Hà Nội có hơn 480 nghìn đảng viên [1]. " * 6
+    assert guards.runaway_problem(loop) == "answer repeats itself"
+    assert guards.runaway_problem("Đảng bộ Hà Nội có hơn 480 nghìn đảng viên [1].") is None
+
+
+def test_check_requires_a_valid_citation():
+    answer = "Hà Nội có hơn 480 nghìn đảng viên, chiếm hơn 9% cả nước."
+    assert guards.check(answer, lang="vi", evidence=EVIDENCE, question="", n_sources=2) == ["no valid citation marker"]
+    assert guards.check(answer + " [3]", lang="vi", evidence=EVIDENCE, question="", n_sources=2) == [
+        "no valid citation marker"]
+    assert guards.check(answer + " [2]", lang="vi", evidence=EVIDENCE, question="", n_sources=2) == []
+
+
+def test_trim_to_sentence_keeps_finished_sentences_and_their_marker():
+    text = "Hà Nội có hơn 480 nghìn đảng viên [1]. Ngoài ra, thành phố còn có nhiều tổ chức cơ sở đảng mà"
+    assert guards.trim_to_sentence(text) == "Hà Nội có hơn 480 nghìn đảng viên [1]."
+    text = "Hà Nội có hơn 480 nghìn đảng viên. [1] Thành phố đã"
+    assert guards.trim_to_sentence(text) == "Hà Nội có hơn 480 nghìn đảng viên. [1]"
+
+
+def test_not_in_sources_signal():
+    assert guards.says_not_in_sources("NOT_IN_SOURCES")
+    assert guards.says_not_in_sources("NOT_IN_SOURCES.")
+    assert guards.says_not_in_sources("not in sources")
+    assert not guards.says_not_in_sources("Hà Nội có hơn 480 nghìn đảng viên [1]. NOT_IN_SOURCES for the rest")
+    assert guards.strip_signal("Hà Nội có hơn 480 nghìn đảng viên [1]. NOT_IN_SOURCES") == \
+        "Hà Nội có hơn 480 nghìn đảng viên [1]."
+    assert guards.arabic_runs("Hà Nội có لجنة الحزب và «قرار» nhiều") == ["لجنة الحزب"]
