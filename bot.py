@@ -1,7 +1,7 @@
-"""Entry point: `python bot.py` runs the product (see `partybot run`).
+"""Entry point of the Telegram bot: `python bot.py` (same as `partybot bot`).
 
-The Telegram front end is built on the same services; until it lands, this starts the
-terminal chat over the same retrieval pipeline.
+Settings come from the environment and `.env` (see .env.example): TELEGRAM_BOT_TOKEN, ADMIN_IDS,
+TELEGRAM_BASE_URL for a self-hosted Bot API, TELEGRAM_WEBHOOK_URL for webhook mode.
 """
 
 import sys
@@ -9,4 +9,4 @@ import sys
 from partybot.cli import main
 
 if __name__ == "__main__":
-    sys.exit(main(["run", *sys.argv[1:]]))
+    sys.exit(main([*sys.argv[1:], "bot"]))  # e.g. `python bot.py -v`

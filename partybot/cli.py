@@ -247,10 +247,19 @@ def ensure_ready(settings: Settings) -> None:
         ingest_items([str(SAMPLES_DIR)], settings)
 
 
+def cmd_bot(args, settings: Settings) -> int:
+    from partybot.bot.app import run_bot
+
+    return run_bot(settings, verbose=args.verbose)
+
+
 def cmd_run(args, settings: Settings) -> int:
     ensure_ready(settings)
-    if os.environ.get("TELEGRAM_BOT_TOKEN"):
-        print("the Telegram bot is not part of this build yet; starting the terminal chat", file=sys.stderr)
+    if settings.telegram_bot_token:
+        print("starting the Telegram bot (Ctrl-C stops it)", file=sys.stderr)
+        return cmd_bot(args, settings)
+    print("TELEGRAM_BOT_TOKEN is not set: starting the terminal chat (see README to run the bot)",
+          file=sys.stderr)
     return cmd_chat(args, settings)
 
 
@@ -293,6 +302,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.set_defaults(func=cmd_eval)
 
     sub.add_parser("chat", help="interactive terminal chat").set_defaults(func=cmd_chat)
+    sub.add_parser("bot", help="run the Telegram bot (polling, or a webhook when TELEGRAM_WEBHOOK_URL is set)"
+                   ).set_defaults(func=cmd_bot)
     sub.add_parser("run", help="first-use setup, then the bot (token set) or the terminal chat").set_defaults(
         func=cmd_run)
     return p

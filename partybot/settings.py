@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -71,8 +71,52 @@ class Settings(BaseSettings):
     # Below this dense similarity of the best passage, the sources are taken not to cover the
     # question: the answer says so without calling the LLM (tuned on eval/, see README).
     abstain_below: float = Field(0.25, ge=0.0, le=1.0)
+    # Off-topic gate: a question closer to prompts/topics.toml's off-topic descriptions than to the
+    # on-topic ones by this margin is refused without the LLM (0 turns the gate off).
+    off_topic_margin: float = Field(0.12, ge=0.0, le=1.0)
     answer_passages: int = Field(3, ge=1, le=8)
     answer_context_chars: int = Field(1200, ge=200)
+
+    # Telegram. The token is a secret: never logged, never shown in repr().
+    telegram_bot_token: SecretStr | None = Field(
+        None, validation_alias=_alias("TELEGRAM_BOT_TOKEN", "telegram_bot_token"))
+    telegram_base_url: str = Field("https://api.telegram.org/bot",
+                                   validation_alias=_alias("TELEGRAM_BASE_URL", "telegram_base_url"))
+    telegram_base_file_url: str = Field("https://api.telegram.org/file/bot",
+                                        validation_alias=_alias("TELEGRAM_BASE_FILE_URL", "telegram_base_file_url"))
+    # Webhook mode when a URL is set (else long polling): Telegram POSTs to webhook_url, which a
+    # reverse proxy forwards to webhook_listen:webhook_port/webhook_path.
+    webhook_url: str | None = Field(None, validation_alias=_alias("TELEGRAM_WEBHOOK_URL", "webhook_url"))
+    webhook_secret: SecretStr | None = Field(
+        None, validation_alias=_alias("TELEGRAM_WEBHOOK_SECRET", "webhook_secret"))
+    webhook_listen: str = Field("127.0.0.1", validation_alias=_alias("TELEGRAM_WEBHOOK_LISTEN", "webhook_listen"))
+    webhook_port: int = Field(8443, ge=1, le=65535, validation_alias=_alias("TELEGRAM_WEBHOOK_PORT", "webhook_port"))
+    webhook_path: str = Field("telegram", validation_alias=_alias("TELEGRAM_WEBHOOK_PATH", "webhook_path"))
+    # Telegram user ids allowed to add and remove documents, see stats and export logs.
+    admin_ids_raw: str = Field("", validation_alias=_alias("ADMIN_IDS", "admin_ids"))
+    # Serving: answers generated at once (the local model serves one at a time), questions allowed
+    # to wait beyond those (then "busy, please wait"), questions per user per minute.
+    bot_active_answers: int = Field(1, ge=1, le=16)
+    bot_queue_max: int = Field(20, ge=0, le=1000)
+    bot_rate_per_minute: int = Field(6, ge=1, le=600)
+    bot_edit_interval_s: float = Field(1.0, ge=0.0, le=10.0)
+    bot_poll_timeout_s: int = Field(30, ge=0, le=50)
+
+    # Conversation logs: SQLite under data_dir unless DATABASE_URL (e.g. postgresql+psycopg://...).
+    database_url: str | None = Field(None, validation_alias=_alias("DATABASE_URL", "database_url"))
+    log_pseudonymize: bool = Field(False, validation_alias=_alias("LOG_PSEUDONYMIZE", "log_pseudonymize"))
+    log_retention_days: int = Field(365, ge=0, validation_alias=_alias("LOG_RETENTION_DAYS", "log_retention_days"))
+
+    @property
+    def admin_ids(self) -> frozenset[int]:
+        ids = set()
+        for part in self.admin_ids_raw.replace(";", ",").replace(" ", ",").split(","):
+            if part.strip():
+                try:
+                    ids.add(int(part))
+                except ValueError:
+                    raise ValueError(f"ADMIN_IDS: {part!r} is not a Telegram user id (a number)") from None
+        return frozenset(ids)
 
     @field_validator("data_dir", "models_dir", mode="after")
     @classmethod

@@ -27,7 +27,7 @@ from ingest.normalize import fold
 from retrieval import guards
 from retrieval.hybrid import HybridSearch, Passage, RetrievalResult
 from retrieval.llm import ChatBackend, resolve_chat
-from retrieval.prompts import load_prompt, messages
+from retrieval.prompts import load_prompt, messages, topics
 from retrieval.tokenize import terms
 
 log = logging.getLogger(__name__)
@@ -80,9 +80,10 @@ class Answer:
 
 @dataclass
 class StreamEvent:
-    kind: str  # "delta" (text), "reset" (discard streamed text), "final" (answer)
+    kind: str  # "sources" (found, before generation), "delta" (text), "reset" (discard), "final"
     text: str = ""
     answer: Answer | None = None
+    sources: list[dict] = field(default_factory=list)  # for "sources": [{"n","title","source"}]
 
 
 @dataclass
@@ -95,6 +96,8 @@ class _Context:
     ambiguous: list[dict]
     timings: dict[str, float]
     abstain: bool = False
+    qvec: object = None  # the question's embedding, when already computed
+    off_topic: bool = False
 
 
 def split_sentences(text: str) -> list[str]:
@@ -106,6 +109,7 @@ class Answerer:
         self.search = search
         self.backend = backend
         self.settings = settings
+        self._topics = None  # (on-topic, off-topic) prototype vectors, embedded on first use
 
     # -- the contract ------------------------------------------------------------------------
     def answer(self, question: str, lang: str | None = None) -> Answer:
@@ -138,6 +142,8 @@ class Answerer:
         if ctx.abstain:
             yield StreamEvent("final", answer=self._abstain(ctx))
             return
+        yield StreamEvent("sources", sources=[{"n": i, "title": p.title or p.source, "source": p.source}
+                                              for i, p in enumerate(ctx.sources, 1)])
         chat = await asyncio.to_thread(resolve_chat, self.backend)
         if chat is None:
             yield StreamEvent("final", answer=self._extractive(ctx, []))
@@ -193,7 +199,13 @@ class Answerer:
         qcodes = find_codes(q)
         code_hit = any(p.code_match == 2 for p in result.passages)
         abstain = not q or not result.passages or (result.relevance < self.settings.abstain_below and not code_hit)
+        qvec = None
+        off_topic = False
+        if not abstain and not qcodes and self._topic_gate_on():
+            qvec = self.search._query_vector(q, lang)
+            off_topic = abstain = self._off_topic(qvec)
         ctx = _Context(q, lang, result, [], [], [], timings, abstain)
+        ctx.qvec, ctx.off_topic = qvec, off_topic
         if abstain:
             return ctx
         ctx.ambiguous = self._ambiguity(qcodes)
@@ -201,6 +213,24 @@ class Answerer:
         self._excerpts(ctx)
         ctx.timings["context_ms"] = (time.perf_counter() - t0) * 1000 - timings["retrieve_ms"]
         return ctx
+
+    def _topic_gate_on(self) -> bool:
+        # The gate compares meanings: only with a real embedding model, never the hashing fake.
+        return self.settings.off_topic_margin > 0 and not self.search.embedder.model_id.startswith("hash")
+
+    def _off_topic(self, qvec) -> bool:
+        """Closer to something the bot is not for (weather, football, recipes…, prompts/topics.toml)
+        than to anything it is for, by a margin: refuse without the LLM."""
+        import numpy as np
+
+        if self._topics is None:
+            data = topics()
+            embed = self.search.embedder.embed_documents
+            self._topics = (np.asarray(embed(data["on_topic"]), dtype=np.float32),
+                            np.asarray(embed(data["off_topic"]), dtype=np.float32))
+        on, off = self._topics
+        q = np.asarray(qvec, dtype=np.float32)
+        return float((off @ q).max()) > float((on @ q).max()) + self.settings.off_topic_margin
 
     def _choose_sources(self, result: RetrievalResult, ambiguous: list[dict]) -> list[Passage]:
         n = self.settings.answer_passages
@@ -245,7 +275,8 @@ class Answerer:
         if not items:
             ctx.excerpts = [p.text[:budget // max(1, len(sources))] for p in sources]
             return
-        qv = np.asarray(self.search._query_vector(question, ctx.lang), dtype=np.float32)
+        qv = np.asarray(ctx.qvec if ctx.qvec is not None else self.search._query_vector(question, ctx.lang),
+                        dtype=np.float32)
         vecs = np.asarray(self.search.embedder.embed_documents([t for _, _, t in items]), dtype=np.float32)
         sims = vecs @ qv
         scored = []
@@ -418,10 +449,14 @@ class Answerer:
     def _extractive(self, ctx: _Context, problems: list[str]) -> Answer:
         """Quote the best sentences (original language) with their citations: always grounded."""
         msg = messages(ctx.lang)
-        qterms = set(terms(ctx.question, query=True))
+        # Content words only: the question's codes and word pairs would favour a title line that
+        # merely repeats the code over the sentence that answers.
+        code_parts = {x for c in find_codes(ctx.question) for x in terms(c.display)}
+        qterms = {x for x in terms(ctx.question, query=True)
+                  if "_" not in x and not x.startswith("code:") and x not in code_parts}
         picked: list[tuple[int, str]] = []
         for n, text in enumerate(ctx.excerpts[:3], 1):
-            sents = split_sentences(text)
+            sents = [s for part in text.split(" … ") for s in split_sentences(part)]  # excerpts join with " … "
             if not sents:
                 continue
             best = max(range(len(sents)), key=lambda i: (len(qterms & set(terms(sents[i]))), -i))
@@ -440,7 +475,7 @@ class Answerer:
         msg = messages(ctx.lang)
         text = msg["abstain"]
         closest = []
-        for p in ctx.result.passages:
+        for p in ([] if ctx.off_topic else ctx.result.passages):
             label = p.title or p.source
             if p.dense >= 0.3 and label not in closest:
                 closest.append(label)
@@ -449,6 +484,8 @@ class Answerer:
         answer = self._make(ctx, text, [], mode=mode, prompt=msg["_version"])
         answer.abstained = True
         answer.grounded = False
+        if ctx.off_topic:
+            answer.checks = ["off-topic"]
         return answer
 
     def _make(self, ctx: _Context, text: str, used: list[int], *, mode: str, prompt: str) -> Answer:

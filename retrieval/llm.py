@@ -60,6 +60,8 @@ class LocalServer:
             params.hostnames = ["127.0.0.1"]
             params.port = _free_port()
             params.cache_prompt = True  # the fixed instructions prefix is reused between questions
+            # llama.cpp logs every request at INFO on stderr; keep that for `-v` debugging only.
+            params.verbosity = 1 if log.isEnabledFor(logging.DEBUG) else -1
             try:
                 self._server = xllamacpp.Server(params)
             except Exception as exc:  # the binding raises plain RuntimeErrors

@@ -45,3 +45,13 @@ def messages(lang: str, directory: Path = PROMPTS_DIR) -> dict:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     data["_version"] = f"messages.{lang}@{data.get('version')}"
     return data
+
+
+@lru_cache(maxsize=None)
+def topics(directory: Path = PROMPTS_DIR) -> dict:
+    """On- and off-topic descriptions for the off-topic gate (prompts/topics.toml)."""
+    data = tomllib.loads((directory / "topics.toml").read_text(encoding="utf-8"))
+    if not data.get("on_topic") or not data.get("off_topic"):
+        raise ValueError(f"{directory / 'topics.toml'}: needs non-empty on_topic and off_topic lists")
+    data["_version"] = f"topics@{data.get('version')}"
+    return data

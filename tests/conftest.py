@@ -20,7 +20,8 @@ SHARED_EVAL = REPO.parent / "shared" / "eval" / "dev.jsonl"
 def _clean_env(monkeypatch):
     """Settings come from the test, never from the developer's shell or .env."""
     for key in list(os.environ):
-        if key.startswith(("PARTYBOT_", "LLM_")) or key in ("CHROMA_HOST", "CHROMA_PORT", "TELEGRAM_BOT_TOKEN"):
+        if key.startswith(("PARTYBOT_", "LLM_", "TELEGRAM_", "LOG_")) or key in (
+                "CHROMA_HOST", "CHROMA_PORT", "ADMIN_IDS", "DATABASE_URL"):
             monkeypatch.delenv(key, raising=False)
     monkeypatch.chdir(REPO)
 

@@ -183,6 +183,7 @@ def test_streaming_yields_text_then_the_final_answer(indexed, settings):
         return [e async for e in answerer.astream(Q_AR)]
 
     events = asyncio.run(run())
+    assert events[0].kind == "sources" and events[0].sources[0]["source"] == HANOI  # before any text
     deltas = [e for e in events if e.kind == "delta"]
     assert len(deltas) > 3 and "".join(e.text for e in deltas) == GOOD_AR
     assert events[-1].kind == "final" and events[-1].answer.text == GOOD_AR

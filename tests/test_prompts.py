@@ -58,4 +58,32 @@ def test_messages_have_the_same_keys_and_placeholders_in_every_language():
 def test_prompt_files_are_all_accounted_for():
     files = {p.name for p in PROMPTS_DIR.iterdir() if p.suffix in (".txt", ".toml")}
     expected = {f"{p}.{l}.txt" for p in PURPOSES for l in LANGS} | {f"messages.{l}.toml" for l in LANGS}
+    expected |= {f"bot.{l}.toml" for l in LANGS} | {"topics.toml"}
     assert files == expected
+
+
+def test_bot_texts_have_the_same_keys_and_placeholders_and_render():
+    from partybot.bot.texts import t, texts
+
+    base = texts("en")
+    for lang in LANGS:
+        msg = texts(lang)
+        assert msg["_version"] == f"bot.{lang}@{msg['version']}"
+        assert set(msg) == set(base), lang
+        assert set(msg["commands"]) == set(base["commands"])
+        for key, text in msg.items():
+            if isinstance(text, str) and not key.startswith("_"):
+                names = set(re.findall(r"{(\w+)}", text))
+                assert names == set(re.findall(r"{(\w+)}", base[key])), (lang, key)
+                rendered = t(lang, key, **{n: "<x&y>" for n in names})
+                assert "<x&y>" not in rendered and ("&lt;x&amp;y&gt;" in rendered or not names)
+
+
+def test_topic_descriptions_cover_every_language():
+    from ingest.language import detect
+    from retrieval.prompts import topics
+
+    data = topics()
+    assert data["_version"] == f"topics@{data['version']}"
+    for key in ("on_topic", "off_topic"):
+        assert {detect(text) for text in data[key]} == set(LANGS), key
