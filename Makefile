@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install models run test test-fast test-all eval bench clean
+.PHONY: install models run test test-fast test-all eval eval-answers bench bench-bot clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -40,8 +40,18 @@ eval: models
 	$(PARTYBOT) ingest data/samples
 	$(PARTYBOT) eval ../shared/eval/dev.jsonl --retrieval-only --out var/eval/dev-pred.jsonl
 
+# The full answer path with the local LLM (about 5 minutes on 2 cores).
+eval-answers: models
+	$(PARTYBOT) ingest data/samples
+	$(PARTYBOT) eval ../shared/eval/dev.jsonl --out var/eval/dev-answers.jsonl
+
 bench: models
 	$(VENV)/bin/python scripts/bench_retrieval.py
+
+# The Telegram path end to end (real models, fake Bot API): first visible content, final answer, 10 at once.
+bench-bot: models
+	$(PARTYBOT) ingest data/samples
+	$(VENV)/bin/python scripts/bench_bot.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     # Off-topic gate: a question closer to prompts/topics.toml's off-topic descriptions than to the
     # on-topic ones by this margin is refused without the LLM (0 turns the gate off).
     off_topic_margin: float = Field(0.12, ge=0.0, le=1.0)
+    # With the local model: answer a question in the language of its best sources by quoting them
+    # (no LLM call); cross-lingual questions still go to the model.
+    quote_same_language: bool = True
     answer_passages: int = Field(3, ge=1, le=8)
     answer_context_chars: int = Field(1200, ge=200)
 

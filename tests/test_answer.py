@@ -230,3 +230,14 @@ def test_local_backend_without_the_model_says_how_to_get_it(settings):
 
     with pytest.raises(ModelError, match="models fetch"):
         build_backend(settings)
+
+
+def test_same_language_questions_are_quoted_without_the_local_model(indexed, settings):
+    chat = ScriptedChat(replies=[GOOD_AR])
+    answerer = Answerer(indexed.search, ChatBackend(chat, "local:tiny"), settings)
+    a = answerer.answer(Q_AR)
+    assert a.mode == "quote" and not chat.calls and a.grounded and "480" in a.text
+    assert a.citations[0].source == HANOI and "«" in a.text
+    settings.quote_same_language = False
+    a = answerer.answer(Q_AR)
+    assert a.mode == "llm" and chat.calls and a.text == GOOD_AR

@@ -180,7 +180,7 @@ def test_rate_limit_and_busy_replies(harness):
         harness.message(8, "Hôm nay trời mưa không?", lang="vi")
     assert "đợi" in harness.rec.texts()[-1]
     deps.gate = Gate(1, 0)
-    assert deps.gate.try_enter() == 0  # someone is being answered and nobody may wait
+    assert deps.gate.try_enter()  # someone is being answered and nobody may wait
     harness.message(9, "Is it raining today?")
     assert "ask again in a minute" in harness.rec.texts()[-1]
 
@@ -267,3 +267,22 @@ def test_safe_file_names():
     assert safe_file_name("a\x00b:c.pdf", None, b"x") == "a_b_c.pdf"
     assert safe_file_name(None, "application/pdf", b"x").endswith(".pdf")
     assert safe_file_name("report", "text/html", b"x") == "report.html"
+
+
+def test_the_model_queue_admits_retrieval_at_once_and_generation_one_at_a_time():
+    gate = Gate(1, 2)
+    assert gate.try_enter() and gate.try_enter() and gate.try_enter() and not gate.try_enter()
+    order = []
+
+    async def worker(name, hold):
+        await gate.acquire()
+        order.append(name)
+        await asyncio.sleep(hold)
+        gate.release()
+        gate.leave()
+
+    async def run():
+        await asyncio.gather(worker("a", 0.05), worker("b", 0.01), worker("c", 0.0))
+
+    asyncio.run(run())
+    assert order == ["a", "b", "c"] and gate.inside == 0 and gate.waiting == 0 and gate.try_enter()

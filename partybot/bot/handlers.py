@@ -141,18 +141,15 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, qu
     if wait:
         await reply(update, t(lang, "rate_limited", seconds=max(1, round(wait))))
         return
-    position = d.gate.try_enter()
-    if position is None:
+    if not d.gate.try_enter():
         await reply(update, t(lang, "busy"))
         return
     try:
         await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
-        placeholder = await reply(update, t(lang, "queued", n=position) if position else t(lang, "searching"))
-    except BaseException:
-        d.gate.leave()
-        raise
-    async with d.gate:
+        placeholder = await reply(update, t(lang, "searching"))
         final, first_ms = await _stream_answer(d, placeholder, question, chosen, lang, started)
+    finally:
+        d.gate.leave()
     total_ms = (time.perf_counter() - started) * 1000
     turn_id = await asyncio.to_thread(d.logs.log_turn, user_id=user.id, chat_id=chat.id, chat_type=chat.type,
                                       answer=final, first_content_ms=first_ms, total_ms=total_ms)
@@ -164,6 +161,7 @@ async def _stream_answer(d: Deps, placeholder: Message, question: str, chosen: s
     header, body, last_edit = "", "", 0.0
     first_ms = None
     final = None
+    holding = False  # a model slot; taken only when generation is next
     typing = asyncio.create_task(_keep_typing(placeholder))
     try:
         async for event in d.services.answerer.astream(question, lang=chosen):
@@ -171,8 +169,14 @@ async def _stream_answer(d: Deps, placeholder: Message, question: str, chosen: s
                 docs = "; ".join(dict.fromkeys(s["title"][:70] for s in event.sources))
                 header = t_plain(lang, "found", docs=docs)
                 first_ms = first_ms or (time.perf_counter() - started) * 1000
-                await safe_edit(placeholder, stream_text(header, "", lang))
+                waiting = event.needs_llm and d.gate.would_wait()
+                queued = t_plain(lang, "queued", n=d.gate.waiting + 1) if waiting else ""
+                await safe_edit(placeholder, stream_text(header, queued, lang))
                 last_edit = time.monotonic()
+                if event.needs_llm:
+                    # The generator is paused at this event: the model starts only once we hold a slot.
+                    await d.gate.acquire()
+                    holding = True
             elif event.kind == "delta":
                 body += event.text
                 if time.monotonic() - last_edit >= d.settings.bot_edit_interval_s:
@@ -184,6 +188,8 @@ async def _stream_answer(d: Deps, placeholder: Message, question: str, chosen: s
                 final = event.answer
     finally:
         typing.cancel()
+        if holding:
+            d.gate.release()
     if first_ms is None:
         first_ms = (time.perf_counter() - started) * 1000
     return final, first_ms

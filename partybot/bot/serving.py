@@ -26,34 +26,43 @@ _MIME_SUFFIX = {
 
 
 class Gate:
-    """At most ``active`` answers generated at once and ``queue_max`` waiting; beyond that,
-    questions are turned away ("busy") instead of piling up without bound."""
+    """Admission and the model's queue. ``try_enter`` admits a question while fewer than
+    ``active + queue_max`` are inside (else "busy"); retrieval runs at once for everyone admitted,
+    and only generation waits for one of the ``active`` model slots (``acquire``/``release``)."""
 
     def __init__(self, active: int, queue_max: int):
         self.active = active
         self.queue_max = queue_max
         self._inside = 0
+        self.waiting = 0
         self._sem: asyncio.Semaphore | None = None
 
-    def try_enter(self) -> int | None:
-        """Reserve a place: 0 = served at once, n > 0 = n-th in the queue, None = full."""
+    def try_enter(self) -> bool:
         if self._inside >= self.active + self.queue_max:
-            return None
+            return False
         self._inside += 1
-        return max(0, self._inside - self.active)
-
-    async def __aenter__(self):
-        if self._sem is None:
-            self._sem = asyncio.Semaphore(self.active)
-        await self._sem.acquire()
-        return self
-
-    async def __aexit__(self, *exc):
-        self._sem.release()
-        self.leave()
+        return True
 
     def leave(self) -> None:
         self._inside = max(0, self._inside - 1)
+
+    def would_wait(self) -> bool:
+        return self._semaphore().locked()
+
+    async def acquire(self) -> None:
+        self.waiting += 1
+        try:
+            await self._semaphore().acquire()
+        finally:
+            self.waiting -= 1
+
+    def release(self) -> None:
+        self._semaphore().release()
+
+    def _semaphore(self) -> asyncio.Semaphore:
+        if self._sem is None:
+            self._sem = asyncio.Semaphore(self.active)
+        return self._sem
 
     @property
     def inside(self) -> int:
