@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install models run test test-fast test-all eval eval-answers bench bench-bot clean
+.PHONY: install models run review test test-fast test-all eval eval-answers bench bench-bot clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -24,6 +24,10 @@ models: install
 # First run also ingests the sample corpus; then the bot (token set) or a terminal chat.
 run: models
 	$(PARTYBOT) run
+
+# The reviewers' web app on http://127.0.0.1:8780 (REVIEW_PASSWORD must be set in .env).
+review: install
+	$(PARTYBOT) review
 
 # Fast suite (fake embedder) plus the real-model smoke test.
 test: install models

@@ -1,4 +1,4 @@
-"""`partybot` command line: models, ingest, docs, ask, eval, chat, run.
+"""`partybot` command line: models, ingest, docs, ask, eval, chat, bot, review, run.
 
 The CLI is a composition root like bot.py: it builds settings, then services, then acts.
 """
@@ -253,6 +253,34 @@ def cmd_bot(args, settings: Settings) -> int:
     return run_bot(settings, verbose=args.verbose)
 
 
+def cmd_review(args, settings: Settings) -> int:
+    import ipaddress
+
+    import uvicorn
+
+    from partybot.logstore import LogStore
+    from partybot.review.app import create_app
+
+    host = args.host or settings.review_host
+    port = args.port or settings.review_port
+    store = LogStore.from_settings(settings)
+    app = create_app(settings, store)  # refuses to start without REVIEW_PASSWORD / REVIEW_TOKEN
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if not loopback and not settings.review_secure_cookie:
+        print(f"warning: serving on {host}, not loopback: put it behind HTTPS and set "
+              "PARTYBOT_REVIEW_SECURE_COOKIE=true, or the password crosses the network in clear", file=sys.stderr)
+    print(f"review app at http://{host}:{port}/ (Ctrl-C stops it)", file=sys.stderr)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="info" if args.verbose else "warning",
+                    proxy_headers=False, server_header=False)
+    finally:
+        store.close()
+    return 0
+
+
 def cmd_run(args, settings: Settings) -> int:
     ensure_ready(settings)
     if settings.telegram_bot_token:
@@ -304,6 +332,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("chat", help="interactive terminal chat").set_defaults(func=cmd_chat)
     sub.add_parser("bot", help="run the Telegram bot (polling, or a webhook when TELEGRAM_WEBHOOK_URL is set)"
                    ).set_defaults(func=cmd_bot)
+    r = sub.add_parser("review", help="the web app where reviewers read, judge and export conversation logs")
+    r.add_argument("--host", help="address to listen on (default PARTYBOT_REVIEW_HOST, 127.0.0.1)")
+    r.add_argument("--port", type=int, help="port (default PARTYBOT_REVIEW_PORT, 8780)")
+    r.set_defaults(func=cmd_review)
     sub.add_parser("run", help="first-use setup, then the bot (token set) or the terminal chat").set_defaults(
         func=cmd_run)
     return p

@@ -19,7 +19,8 @@ import io
 import json
 import logging
 import secrets
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -64,6 +65,28 @@ user_prefs = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+# A reviewer's judgement of one turn (the review web app). Kept apart from ``turns`` so that
+# what the bot said stays exactly as it was logged.
+reviews = sa.Table(
+    "reviews", metadata,
+    sa.Column("turn_id", sa.Integer, sa.ForeignKey("turns.id", ondelete="CASCADE"), primary_key=True,
+              autoincrement=False),
+    sa.Column("verdict", sa.String(20)),  # see VERDICTS; NULL: reviewed, no verdict given
+    sa.Column("note", sa.Text),
+    sa.Column("corrected_answer", sa.Text),
+    sa.Column("reviewer", sa.String(80), nullable=False, default=""),
+    sa.Column("reviewed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("eval_case_id", sa.String(80)),  # set once the turn became an eval case
+    sa.Column("eval_added_at", sa.DateTime(timezone=True)),
+)
+
+VERDICTS = {
+    "correct": "correct",
+    "wrong": "wrong",
+    "should_abstain": "should have abstained",
+    "should_answer": "should have answered",
+}
+
 schema_migrations = sa.Table(
     "schema_migrations", metadata,
     sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
@@ -85,13 +108,67 @@ def _m002_feedback_index(conn: Connection) -> None:
     conn.execute(sa.text("CREATE INDEX ix_turns_feedback ON turns (feedback)"))
 
 
+def _m003_reviews(conn: Connection) -> None:
+    frozen = sa.MetaData()
+    sa.Table("turns", frozen, sa.Column("id", sa.Integer, primary_key=True))  # for the foreign key
+    reviews.to_metadata(frozen).create(conn)
+
+
 # Append only; never edit a released migration.
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "turns and user preferences", _m001_initial),
     (2, "index on feedback", _m002_feedback_index),
+    (3, "reviews of turns", _m003_reviews),
 ]
 
 FEEDBACK_LABEL = {1: "up", -1: "down"}
+REVIEW_COLUMNS = ["verdict", "note", "corrected_answer", "reviewer", "reviewed_at", "eval_case_id", "eval_added_at"]
+
+
+@dataclass
+class TurnFilter:
+    """What the review list shows; every field left at its default filters nothing."""
+
+    date_from: date | None = None
+    date_to: date | None = None  # inclusive
+    lang: str | None = None
+    abstained: bool | None = None
+    feedback: str | None = None  # "up", "down", "none" (no feedback given)
+    below: float | None = None  # retrieval relevance under this ("low retrieval score")
+    unreviewed: bool = False
+    verdict: str | None = None
+    text: str | None = None  # in the question or the answer
+    newest_first: bool = True
+    tz: tzinfo = UTC  # the dates are days in this time zone
+
+    def _start_of(self, d: date) -> datetime:
+        return datetime.combine(d, time.min, self.tz).astimezone(UTC)
+
+    def where(self) -> list:
+        c, out = turns.c, []
+        if self.date_from:
+            out.append(c.created_at >= self._start_of(self.date_from))
+        if self.date_to:
+            out.append(c.created_at < self._start_of(self.date_to + timedelta(days=1)))
+        if self.lang:
+            out.append(c.lang == self.lang)
+        if self.abstained is not None:
+            out.append(c.abstained.is_(self.abstained))
+        if self.feedback == "none":
+            out.append(c.feedback.is_(None))
+        elif self.feedback in ("up", "down"):
+            out.append(c.feedback == (1 if self.feedback == "up" else -1))
+        if self.below is not None:
+            out.append(c.relevance < self.below)
+        if self.unreviewed:
+            out.append(reviews.c.turn_id.is_(None))
+        if self.verdict:
+            out.append(reviews.c.verdict == self.verdict)
+        if self.text:
+            needle = self.text.strip().lower()
+            out.append(sa.or_(sa.func.lower(c.question).contains(needle, autoescape=True),
+                              sa.func.lower(c.answer).contains(needle, autoescape=True)))
+        return out
 
 
 def now() -> datetime:
@@ -223,8 +300,91 @@ class LogStore:
 
     def purge_older_than(self, days: int) -> int:
         cutoff = now() - timedelta(days=days)
+        old = sa.select(turns.c.id).where(turns.c.created_at < cutoff)
         with self.engine.begin() as conn:
+            conn.execute(reviews.delete().where(reviews.c.turn_id.in_(old)))
             return conn.execute(turns.delete().where(turns.c.created_at < cutoff)).rowcount
+
+    # -- review ------------------------------------------------------------------------------
+    def _reviewed_select(self, flt: TurnFilter):
+        cols = [turns] + [reviews.c[k] for k in REVIEW_COLUMNS]
+        q = sa.select(*cols).select_from(turns.outerjoin(reviews, reviews.c.turn_id == turns.c.id))
+        where = flt.where()
+        return q.where(*where) if where else q
+
+    def find_turns(self, flt: TurnFilter | None = None, *, offset: int = 0,
+                   limit: int | None = None) -> tuple[list[dict], int]:
+        """Turns matching ``flt`` (with their review, if any), a page of them and the total."""
+        flt = flt or TurnFilter()
+        q = self._reviewed_select(flt)
+        order = turns.c.id.desc() if flt.newest_first else turns.c.id.asc()
+        page = q.order_by(order).offset(offset)
+        if limit is not None:
+            page = page.limit(limit)
+        with self.engine.connect() as conn:
+            total = conn.execute(sa.select(sa.func.count()).select_from(q.subquery())).scalar() or 0
+            rows = [_decode(r) for r in conn.execute(page).mappings()]
+        return rows, int(total)
+
+    def get_review(self, turn_id: int) -> dict | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(reviews).where(reviews.c.turn_id == turn_id)).mappings().first()
+        if not row:
+            return None
+        d = dict(row)
+        for k in ("reviewed_at", "eval_added_at"):
+            d[k] = _aware(d[k])
+        return d
+
+    def save_review(self, turn_id: int, *, verdict: str | None, note: str | None = None,
+                    corrected_answer: str | None = None, reviewer: str = "") -> dict:
+        """Mark a turn reviewed (again): the latest review replaces the previous one, except that
+        a turn once added to the eval set stays recorded as added."""
+        if verdict is not None and verdict not in VERDICTS:
+            raise ValueError(f"unknown verdict {verdict!r}: one of {', '.join(VERDICTS)}")
+        values = dict(verdict=verdict, note=(note or "").strip()[:10000] or None,
+                      corrected_answer=(corrected_answer or "").strip()[:20000] or None,
+                      reviewer=reviewer[:80], reviewed_at=now())
+        with self.engine.begin() as conn:
+            if conn.execute(sa.select(turns.c.id).where(turns.c.id == turn_id)).first() is None:
+                raise KeyError(turn_id)
+            updated = conn.execute(reviews.update().where(reviews.c.turn_id == turn_id).values(**values)).rowcount
+            if not updated:
+                conn.execute(reviews.insert().values(turn_id=turn_id, **values))
+        return self.get_review(turn_id) or {}
+
+    def mark_eval_case(self, turn_id: int, case_id: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(reviews.update().where(reviews.c.turn_id == turn_id)
+                         .values(eval_case_id=case_id, eval_added_at=now()))
+
+    def dashboard(self, days: int = 30, tz: tzinfo = UTC) -> dict:
+        """Per day (in ``tz``): questions, abstentions, latency percentiles; per language: 👍/👎."""
+        start = (now().astimezone(tz) - timedelta(days=days - 1)).date()
+        flt = TurnFilter(date_from=start, newest_first=False, tz=tz)
+        per_day = {(start + timedelta(days=i)).isoformat(): {"questions": 0, "abstained": 0, "latency": []}
+                   for i in range(days)}
+        by_lang: dict[str, dict[str, int]] = {}
+        q = self._reviewed_select(flt).order_by(turns.c.id)
+        with self.engine.connect() as conn:
+            for r in conn.execute(q).mappings():
+                day = per_day.get(_aware(r["created_at"]).astimezone(tz).date().isoformat())
+                if day is None:
+                    continue
+                day["questions"] += 1
+                day["abstained"] += int(bool(r["abstained"]))
+                if r["total_ms"] is not None:
+                    day["latency"].append(float(r["total_ms"]))
+                s = by_lang.setdefault(r["lang"], {"questions": 0, "up": 0, "down": 0})
+                s["questions"] += 1
+                if r["feedback"] in FEEDBACK_LABEL:
+                    s[FEEDBACK_LABEL[r["feedback"]]] += 1
+        out_days = []
+        for d, v in per_day.items():
+            lat = sorted(v["latency"])
+            out_days.append({"day": d, "questions": v["questions"], "abstained": v["abstained"],
+                             "p50": _pct(lat, 50), "p90": _pct(lat, 90), "p99": _pct(lat, 99)})
+        return {"days": out_days, "by_lang": dict(sorted(by_lang.items()))}
 
     # -- reporting ---------------------------------------------------------------------------
     def stats(self, days: int = 7) -> dict:
@@ -247,18 +407,23 @@ class LogStore:
         return {"days": days, "questions": total, "abstention_rate": (abstained / total) if total else 0.0,
                 "per_day": dict(sorted(per_day.items())), "by_lang": dict(sorted(by_lang.items()))}
 
-    def export(self, fmt: str = "jsonl", since: datetime | None = None) -> bytes:
-        rows = list(self.iter_turns(since))
+    def export(self, fmt: str = "jsonl", since: datetime | None = None, flt: TurnFilter | None = None) -> bytes:
+        """All turns (or those ``flt`` selects, oldest first) with their reviews, as CSV or JSONL."""
+        flt = flt or TurnFilter()
+        if since is not None:
+            flt.date_from = since.date()
+        flt.newest_first = False
+        rows, _ = self.find_turns(flt)
         if fmt == "jsonl":
             return "".join(json.dumps(_jsonable(r), ensure_ascii=False) + "\n" for r in rows).encode()
         if fmt == "csv":
             buf = io.StringIO()
-            cols = [c.name for c in turns.columns]
+            cols = [c.name for c in turns.columns] + REVIEW_COLUMNS
             w = csv.DictWriter(buf, fieldnames=cols)
             w.writeheader()
             for r in rows:
                 flat = _jsonable(r)
-                w.writerow({k: json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v
+                w.writerow({k: _cell(json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v)
                             for k, v in flat.items()})
             return ("\ufeff" + buf.getvalue()).encode()  # BOM: spreadsheet apps then read UTF-8
         raise ValueError(f"unknown export format {fmt!r} (csv or jsonl)")
@@ -270,12 +435,29 @@ def _plain(obj: Any) -> dict:
     return asdict(obj) if is_dataclass(obj) else dict(obj)
 
 
+def _cell(value: Any) -> Any:
+    """A CSV cell that a spreadsheet will not run: questions are untrusted input, and a cell
+    starting with = + - @ would be taken for a formula."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def _pct(values: list[float], p: float) -> float | None:
+    if not values:
+        return None
+    k = (len(values) - 1) * p / 100
+    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+
 def _decode(row) -> dict:
     d = dict(row)
     for k in ("citations", "passages", "timings", "checks"):
         d[k] = json.loads(d[k] or "null")
-    for k in ("created_at", "feedback_at"):
-        d[k] = _aware(d[k])
+    for k in ("created_at", "feedback_at", "reviewed_at", "eval_added_at"):
+        if k in d:
+            d[k] = _aware(d[k])
     d["abstained"] = bool(d["abstained"])
     d["grounded"] = bool(d["grounded"])
     return d

@@ -110,6 +110,19 @@ class Settings(BaseSettings):
     log_pseudonymize: bool = Field(False, validation_alias=_alias("LOG_PSEUDONYMIZE", "log_pseudonymize"))
     log_retention_days: int = Field(365, ge=0, validation_alias=_alias("LOG_RETENTION_DAYS", "log_retention_days"))
 
+    # Review web app (`partybot review`). Reviewers log in with REVIEW_PASSWORD; scripts may send
+    # REVIEW_TOKEN as "Authorization: Bearer ..." for read-only requests (lists, exports).
+    review_password: SecretStr | None = Field(
+        None, validation_alias=_alias("REVIEW_PASSWORD", "review_password"), repr=False)
+    review_token: SecretStr | None = Field(None, validation_alias=_alias("REVIEW_TOKEN", "review_token"), repr=False)
+    review_host: str = "127.0.0.1"
+    review_port: int = Field(8780, ge=1, le=65535)
+    review_secure_cookie: bool = False  # set when the app is served over HTTPS (behind a proxy)
+    review_session_hours: float = Field(12.0, gt=0, le=24 * 30)
+    review_timezone: str = "UTC"  # times shown and dates filtered in this zone, e.g. Asia/Ho_Chi_Minh
+    review_low_score: float = Field(0.35, ge=0.0, le=1.0)  # the "low retrieval score" filter
+    review_eval_file: Path = REPO_ROOT / "eval" / "project.jsonl"  # where reviewed turns become cases
+
     @property
     def admin_ids(self) -> frozenset[int]:
         ids = set()
@@ -121,7 +134,18 @@ class Settings(BaseSettings):
                     raise ValueError(f"ADMIN_IDS: {part!r} is not a Telegram user id (a number)") from None
         return frozenset(ids)
 
-    @field_validator("data_dir", "models_dir", mode="after")
+    @field_validator("review_timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r}: use a name such as UTC or Asia/Ho_Chi_Minh") from None
+        return v
+
+    @field_validator("data_dir", "models_dir", "review_eval_file", mode="after")
     @classmethod
     def _expand(cls, v: Path | None) -> Path | None:
         return v.expanduser() if v is not None else None

@@ -49,7 +49,8 @@ def main() -> int:
     for path in sorted(SAMPLES_DIR.glob("*.txt")):
         chunks += [(path.name, c) for c in split(path.read_text(encoding="utf-8"))]
     vecs = np.asarray(embedder.embed_documents([c for _, c in chunks]), dtype=np.float32)
-    chat = resolve_chat(build_backend(settings))
+    backend = build_backend(settings)  # keep a reference: the local server lives as long as it
+    chat = resolve_chat(backend)
     rows, preds, latencies = [], [], []
     for case in load_cases(Path(args.file)):
         t = time.perf_counter()

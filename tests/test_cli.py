@@ -95,3 +95,11 @@ def test_questions_against_an_empty_index_say_what_to_do(env, capsys):
     assert err.startswith("error: ") and "no documents yet" in err and "partybot ingest" in err
     assert main(["eval", str(REPO / "eval" / "project.jsonl"), "--retrieval-only"]) == 1
     assert "no documents yet" in capsys.readouterr().err
+
+
+def test_review_refuses_to_start_without_a_password(env, capsys, monkeypatch):
+    monkeypatch.chdir(env)  # no .env here
+    monkeypatch.delenv("REVIEW_PASSWORD", raising=False)
+    monkeypatch.delenv("REVIEW_TOKEN", raising=False)
+    assert main(["review", "--port", "1"]) == 1
+    assert "set REVIEW_PASSWORD" in capsys.readouterr().err

@@ -34,6 +34,8 @@ def test_load_cases_rejects_bad_lines(tmp_path):
 
 @pytest.mark.parametrize("path", [REPO / "eval" / "project.jsonl", SHARED_EVAL])
 def test_eval_sets_gold_spans_are_in_their_documents(path):
+    from ingest.normalize import clean_display
+
     if not path.exists():
         pytest.skip(f"{path} not present")
     docs = {p.name: p.read_text(encoding="utf-8") for p in SAMPLES.glob("*.txt")}
@@ -43,8 +45,12 @@ def test_eval_sets_gold_spans_are_in_their_documents(path):
     assert len(ids) == len(set(ids))
     for c in cases:
         assert c.lang in ("vi", "ar", "en")
+        if not any(d in docs for d in c.gold_docs) and c.id.startswith("rv-"):
+            continue  # a reviewed turn about a document added in production, not a sample
         for span in c.gold_spans:
-            assert any(span in docs[d] for d in c.gold_docs), (c.id, span[:40])
+            # in the file, or in its display form (what was ingested: reviewed cases quote that)
+            assert any(span in docs.get(d, "") or span in clean_display(docs.get(d, "")) for d in c.gold_docs), \
+                (c.id, span[:40])
         assert bool(c.gold_docs) == (c.type != "unanswerable")
 
 

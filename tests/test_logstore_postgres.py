@@ -81,5 +81,14 @@ def test_turns_feedback_and_migrations_on_postgresql(postgres_url):
     assert turn["created_at"].tzinfo is not None and turn["citations"][0]["source"] == "a.txt"
     assert again.get_lang(9) == "ar" and again.stats(7)["by_lang"]["ar"]["down"] == 1
     assert "سؤال؟" in again.export("jsonl").decode()
-    assert again.purge_older_than(0) >= 1 and again.get_turn(tid) is None
+    # the review app's queries: filters, a review, the dashboard
+    from partybot.logstore import TurnFilter
+
+    again.save_review(tid, verdict="wrong", note="ملاحظة", reviewer="Mai")
+    rows, total = again.find_turns(TurnFilter(lang="ar", feedback="down", abstained=False, below=0.9, text="سؤال",
+                                              verdict="wrong"))
+    assert total == 1 and rows[0]["verdict"] == "wrong" and rows[0]["reviewed_at"].tzinfo is not None
+    assert again.find_turns(TurnFilter(unreviewed=True))[1] == 0
+    assert again.dashboard(7)["days"][-1]["questions"] == 1
+    assert again.purge_older_than(0) >= 1 and again.get_turn(tid) is None and again.get_review(tid) is None
     again.close()

@@ -1,0 +1,1 @@
+"""The review web app for conversation logs (`partybot review`)."""
