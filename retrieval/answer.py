@@ -58,7 +58,7 @@ class Answer:
     passages: list[dict]  # everything retrieved, with scores (for logs and the Sources button)
     model: str
     prompt_version: str
-    mode: str  # "llm" | "llm-retry" | "extractive" | "abstain"
+    mode: str  # "llm" | "llm-retry" | "quote" | "extractive" | "abstain" | "llm-ungrounded" | "llm-*-not-in-sources"
     checks: list[str] = field(default_factory=list)  # problems found on the way (logged)
     ambiguous: list[dict] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
@@ -123,11 +123,13 @@ class Answerer:
         if chat is None:
             return self._extractive(ctx, [])
         problems: list[str] = []
+        failed: list[list[str]] = []
         for purpose in ("answer", "strict"):
             t = time.perf_counter()
             try:
                 reply = chat.invoke(self._messages(ctx, purpose))
-                raw = self._postprocess(ctx, reply.content, chat, reply.response_metadata.get("finish_reason"))
+                raw = self._postprocess(ctx, self._joined(self._prefill(purpose, ctx.lang), reply.content), chat,
+                                        reply.response_metadata.get("finish_reason"))
             except Exception as exc:  # an LLM outage must not leave the member without an answer
                 log.warning("LLM call failed: %s", exc)
                 problems.append(f"LLM error: {exc.__class__.__name__}: {exc}")
@@ -138,6 +140,16 @@ class Answerer:
                 answer.checks = problems
                 return answer
             problems += [f"{purpose}: {p}" for p in found]
+            failed.append(found)
+        return self._fallback(ctx, problems, failed)
+
+    def _fallback(self, ctx: _Context, problems: list[str], failed: list[list[str]]) -> Answer:
+        """After two failed attempts: "not in the sources" when the model kept stating what the
+        sources do not give (guards.ungrounded), else the quoted best sentences."""
+        if guards.ungrounded(failed):
+            answer = self._abstain(ctx, mode="llm-ungrounded")
+            answer.checks = problems
+            return answer
         return self._extractive(ctx, problems)
 
     async def astream(self, question: str, lang: str | None = None) -> AsyncIterator[StreamEvent]:
@@ -159,33 +171,45 @@ class Answerer:
         problems: list[str] = []
         t = time.perf_counter()
         parts: list[str] = []
+        failed: list[list[str]] = []
+        parts_shown = False
         finish = None
         try:
             streamer = chat
             if "streaming" in type(chat).model_fields:  # ChatOpenAI only streams token by token when asked to
                 streamer = chat.model_copy(update={"streaming": True})
+            prefill = self._prefill("answer", ctx.lang)
             async for chunk in streamer.astream(self._messages(ctx, "answer")):
                 finish = chunk.response_metadata.get("finish_reason") or finish
                 if chunk.content:
                     if not parts:
                         ctx.timings["first_token_ms"] = (time.perf_counter() - t) * 1000
                     parts.append(chunk.content)
-                    if not "".join(parts).lstrip().startswith("NOT_"):
-                        yield StreamEvent("delta", chunk.content)
+                    so_far = "".join(parts).lstrip()
+                    held = "NOT_".startswith(so_far) or (not parts_shown and prefill.startswith(so_far))
+                    if not so_far.startswith("NOT_") and not held:  # hold back what may be the signal
+                        # (or the model repeating the prefill) until it is clear
+                        shown = chunk.content if parts_shown else so_far  # so_far: with any held-back start
+                        if prefill and not parts_shown and not so_far.startswith(prefill):
+                            shown = f"{prefill} {shown}"
+                        parts_shown = True
+                        yield StreamEvent("delta", shown)
                 if len("".join(parts)) > guards.MAX_ANSWER_CHARS:
                     finish = "length"
                     break
-            raw = await asyncio.to_thread(self._postprocess, ctx, "".join(parts), chat, finish)
+            raw = await asyncio.to_thread(self._postprocess, ctx, self._joined(prefill, "".join(parts)), chat, finish)
             ctx.timings["llm_answer_ms"] = (time.perf_counter() - t) * 1000
             answer, found = self._finish(ctx, raw, "answer")
             if answer:
                 yield StreamEvent("final", answer=answer)
                 return
             problems += [f"answer: {p}" for p in found]
+            failed.append(found)
             yield StreamEvent("reset")
             t = time.perf_counter()
             reply = await chat.ainvoke(self._messages(ctx, "strict"))
-            raw = await asyncio.to_thread(self._postprocess, ctx, reply.content, chat,
+            raw = await asyncio.to_thread(self._postprocess, ctx, self._joined(self._prefill("strict", ctx.lang),
+                                                                               reply.content), chat,
                                           reply.response_metadata.get("finish_reason"))
             ctx.timings["llm_strict_ms"] = (time.perf_counter() - t) * 1000
             answer, found = self._finish(ctx, raw, "strict")
@@ -194,11 +218,12 @@ class Answerer:
                 yield StreamEvent("final", answer=answer)
                 return
             problems += [f"strict: {p}" for p in found]
+            failed.append(found)
         except Exception as exc:
             log.warning("LLM call failed: %s", exc)
             problems.append(f"LLM error: {exc.__class__.__name__}: {exc}")
             yield StreamEvent("reset")
-        yield StreamEvent("final", answer=self._extractive(ctx, problems))
+        yield StreamEvent("final", answer=self._fallback(ctx, problems, failed))
 
     # -- steps ------------------------------------------------------------------------------------
     def _prepare(self, question: str, lang: str | None) -> _Context:
@@ -363,7 +388,27 @@ class Answerer:
             items = "; ".join(f"{a['code']} ({a['date']})" for a in ctx.ambiguous)
             note = f"\n\nNOTE: {items} are different documents with the same code; describe each separately."
         system, user = prompt.render(sources="\n\n".join(blocks) + note, question=ctx.question)
-        return [SystemMessage(system), HumanMessage(user)]
+        out = [SystemMessage(system), HumanMessage(user)]
+        if prefill := self._prefill(purpose, ctx.lang):
+            from langchain_core.messages import AIMessage
+
+            out.append(AIMessage(prefill))  # llama.cpp continues a final assistant message
+        return out
+
+    def _prefill(self, purpose: str, lang: str) -> str:
+        """The reply's first words, written for the local model: started in the asker's language,
+        the 1.5B model keeps to it far more often (README, "Answers"). Other backends may not
+        continue a final assistant message, so they get none."""
+        if not self.backend.name.startswith("local:"):
+            return ""
+        return load_prompt(purpose, lang).prefill
+
+    @staticmethod
+    def _joined(prefill: str, content: str) -> str:
+        content = (content or "").lstrip()
+        if not prefill or content.startswith(prefill):
+            return content
+        return f"{prefill} {content}"
 
     def _citations(self, ctx: _Context, used: list[int]) -> list[Citation]:
         out = []

@@ -10,6 +10,7 @@ import re
 import unicodedata
 
 from ingest.codes import find_codes
+from ingest.dates import find_dates
 from ingest.language import detect
 from ingest.normalize import fold
 
@@ -72,8 +73,40 @@ def _supported(num: str, known: set[str]) -> bool:
     return False
 
 
+# Dates with a numeric month: the sources (Arabic) name the month, "18 يوليو 2023", so the
+# answer's 18/07/2023 or "ngày 18 tháng 7 năm 2023" has a "07"/"7" that is no source's number.
+_NUM_DATE = re.compile(r"(?<![\d/.-])(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*((?:19|20)\d\d)(?!\d)")
+_VI_DATE = re.compile(r"(?:ngày\s*(\d{1,2})\s*)?tháng\s*(\d{1,2})\s*(?:năm\s*|/\s*|-\s*)((?:19|20)\d\d)(?!\d)", re.I)
+_ISO_DATE = re.compile(r"(?<![\d/.-])((?:19|20)\d\d)-(\d{1,2})-(\d{1,2})(?![\d-])")
+_MONTH_YEAR = re.compile(r"(?<![\d/.-])(\d{1,2})\s*/\s*((?:19|20)\d\d)(?!\d)")
+
+
+def _without_known_dates(text: str, known: set[str]) -> str:
+    """Blank the dates of ``text`` that the sources also give (as ISO days or months)."""
+    def iso(y: str, m: str, d: str | None) -> str:
+        return f"{int(y):04d}-{int(m):02d}" + (f"-{int(d):02d}" if d else "")
+
+    def day(m: re.Match) -> str:
+        return " " if iso(m.group(3), m.group(2), m.group(1)) in known else m.group(0)
+
+    def vi(m: re.Match) -> str:
+        return " " if iso(m.group(3), m.group(2), m.group(1)) in known else m.group(0)
+
+    def month(m: re.Match) -> str:
+        return " " if iso(m.group(2), m.group(1), None) in known else m.group(0)
+
+    def ymd(m: re.Match) -> str:
+        return " " if iso(m.group(1), m.group(2), m.group(3)) in known else m.group(0)
+
+    text = _ISO_DATE.sub(ymd, _NUM_DATE.sub(day, text))
+    return _MONTH_YEAR.sub(month, _VI_DATE.sub(vi, text))
+
+
 def unsupported_numbers(answer: str, evidence: list[str], question: str) -> list[str]:
     body = _LIST_ITEM.sub(" ", _MARKER.sub(" ", answer))
+    if re.search(r"(?:19|20)\d\d", body):
+        dates = {d for t in [*evidence, question] for d in find_dates(t)}
+        body = _without_known_dates(body, dates | {d[:7] for d in dates})
     known = set().union(*(_numbers(t) for t in evidence), _numbers(question)) if evidence else _numbers(question)
     bad = []
     for m in _NUMBER.finditer(unicodedata.normalize("NFKC", body).translate(_ARABIC_DIGITS)):
@@ -155,6 +188,17 @@ def check(answer: str, *, lang: str, evidence: list[str], question: str, n_sourc
     if not valid:
         problems.append("no valid citation marker")
     return problems
+
+
+_GROUNDING = ("numbers in no source", "document codes in no source", "no valid citation marker")
+
+
+def ungrounded(passes: list[list[str]]) -> bool:
+    """Both attempts failed, each with facts the sources do not give or nothing it could cite,
+    and the last for no other reason: the model keeps answering what the sources do not say.
+    Then the honest reply is that the sources do not cover it, not a quote of unrelated text."""
+    return (len(passes) >= 2 and all(any(p.startswith(_GROUNDING) for p in ps) for ps in passes)
+            and all(p.startswith(_GROUNDING) for p in passes[-1]))
 
 
 def says_not_in_sources(answer: str) -> bool:

@@ -19,6 +19,7 @@ class Prompt:
     version: str  # e.g. "answer.vi@1"
     system: str
     user: str
+    prefill: str = ""  # the start of the model's reply, written for it (local model only)
 
     def render(self, *, sources: str, question: str) -> tuple[str, str]:
         # str.replace, not str.format: sources and questions may contain braces.
@@ -29,14 +30,17 @@ class Prompt:
 def load_prompt(purpose: str, lang: str, directory: Path = PROMPTS_DIR) -> Prompt:
     path = directory / f"{purpose}.{lang}.txt"
     text = path.read_text(encoding="utf-8")
-    m = re.match(r"version:\s*(\S+)\s*\n--- system ---\n(.*?)\n--- user ---\n(.*)\Z", text, re.S)
+    m = re.match(r"version:\s*(\S+)\s*\n--- system ---\n(.*?)\n--- user ---\n(.*?)"
+                 r"(?:\n--- prefill ---\n(.*))?\Z", text, re.S)
     if not m:
-        raise ValueError(f"{path}: expected 'version: N', '--- system ---', '--- user ---'")
-    version, system, user = m.groups()
+        raise ValueError(f"{path}: expected 'version: N', '--- system ---', '--- user ---' "
+                         f"(and optionally '--- prefill ---')")
+    version, system, user, prefill = m.groups()
     needed = ["{question}"] + (["{sources}"] if purpose in ("answer", "strict") else [])
     if any(n not in user for n in needed):
         raise ValueError(f"{path}: the user section needs {' and '.join(needed)}")
-    return Prompt(purpose, lang, f"{purpose}.{lang}@{version}", system.strip(), user.strip())
+    return Prompt(purpose, lang, f"{purpose}.{lang}@{version}", system.strip(), user.strip(),
+                  (prefill or "").strip())
 
 
 @lru_cache(maxsize=None)

@@ -64,7 +64,7 @@ def test_grounded_answer_has_the_contract_fields(indexed, settings):
     assert [c.n for c in a.citations] == [1] and a.citations[0].source == HANOI
     c = a.citations[0]
     assert c.doc_id and c.locator and "480" in c.quote
-    assert a.model == "scripted:test" and a.prompt_version == "answer.ar@2"
+    assert a.model == "scripted:test" and a.prompt_version == "answer.ar@3"
     assert a.passages and all({"text", "score", "source", "locator"} <= set(p) for p in a.passages)
     assert {"retrieve_ms", "total_ms"} <= set(a.timings)
     d = a.to_dict()
@@ -99,7 +99,7 @@ def test_a_failed_check_gets_one_strict_retry(indexed, settings, bad, problem):
     answerer, chat = make(indexed, settings, bad, GOOD_AR)
     a = answerer.answer(Q_AR)
     assert a.mode == "llm-retry" and a.text == GOOD_AR and a.grounded
-    assert a.prompt_version == "answer.ar@2".replace("answer", "strict")
+    assert a.prompt_version == "answer.ar@3".replace("answer", "strict")
     assert any(problem in p for p in a.checks), a.checks
     assert len(chat.calls) == 2 and "broke the rules" in chat.calls[1][0].content
 
@@ -143,7 +143,7 @@ def test_answer_language_follows_the_member_choice(indexed, settings):
     good_en = "Hanoi's party committee has more than 480,000 members, over 9% of the country's total [1]."
     answerer, chat = make(indexed, settings, good_en)
     a = answerer.answer(Q_AR, lang="en")
-    assert a.lang == "en" and a.text == good_en and a.prompt_version == "answer.en@2"
+    assert a.lang == "en" and a.text == good_en and a.prompt_version == "answer.en@3"
     assert "English" in chat.calls[0][0].content
 
 
@@ -240,4 +240,55 @@ def test_same_language_questions_are_quoted_without_the_local_model(indexed, set
     assert a.citations[0].source == HANOI and "«" in a.text
     settings.quote_same_language = False
     a = answerer.answer(Q_AR)
-    assert a.mode == "llm" and chat.calls and a.text == GOOD_AR
+    assert a.mode == "llm" and chat.calls and a.text == "وفقًا للمصادر، " + GOOD_AR  # with the prefill
+
+
+def test_the_local_model_gets_its_reply_started_in_the_askers_language(indexed, settings):
+    """Prefill: the last message is the reply's first words, and the answer (and the stream) keep
+    them whether the model repeats them or continues after them."""
+    rest = "Hanoi's party committee has more than 480,000 members, over 9% of the country's total [1]."
+    chat = ScriptedChat(replies=[rest, "According to the sources, " + rest, "NOT_IN_SOURCES"])
+    answerer = Answerer(indexed.search, ChatBackend(chat, "local:scripted"), settings)
+    a = answerer.answer(Q_AR, lang="en")
+    last = chat.calls[0][-1]
+    assert isinstance(last, AIMessage) and last.content == "According to the sources,"
+    assert a.text == "According to the sources, " + rest and a.mode == "llm"
+
+    async def run():
+        return [e async for e in answerer.astream(Q_AR, lang="en")]
+
+    events = asyncio.run(run())  # the model repeated the prefill: it is not doubled
+    assert "".join(e.text for e in events if e.kind == "delta") == "According to the sources, " + rest
+    assert events[-1].answer.text == "According to the sources, " + rest
+    b = answerer.answer(Q_AR, lang="en")  # prefill + NOT_IN_SOURCES is still an abstention
+    assert b.abstained and not b.citations
+    # other backends may not continue a final assistant message: no prefill for them
+    other, chat2 = make(indexed, settings, rest)
+    other.answer(Q_AR, lang="en")
+    assert not isinstance(chat2.calls[0][-1], AIMessage)
+
+
+def test_a_stream_that_starts_like_the_signal_is_held_back(indexed, settings):
+    answerer, _ = make(indexed, settings, "NOT_IN_SOURCES")
+
+    async def run():
+        return [e async for e in answerer.astream(Q_AR)]
+
+    events = asyncio.run(run())
+    assert not [e for e in events if e.kind == "delta"] and events[-1].answer.abstained
+
+
+def test_two_answers_stating_what_no_source_gives_become_not_in_the_sources(indexed, settings):
+    """The model twice states a number no passage gives (or cites nothing): that is what a
+    question the sources do not answer looks like, so the member hears so, with no citation."""
+    answerer, chat = make(indexed, settings, GOOD_AR.replace("480", "730"), GOOD_AR.replace("480", "731"))
+    a = answerer.answer(Q_AR)
+    assert a.abstained and a.mode == "llm-ungrounded" and not a.citations and len(chat.calls) == 2
+    assert "730" not in a.text and any("numbers in no source" in c for c in a.checks)
+
+    async def run():
+        answerer2, _ = make(indexed, settings, GOOD_AR.replace("480", "730"), GOOD_AR.replace("9%", "12%"))
+        return [e async for e in answerer2.astream(Q_AR)]
+
+    final = asyncio.run(run())[-1].answer
+    assert final.abstained and final.mode == "llm-ungrounded"

@@ -76,3 +76,12 @@ def test_not_in_sources_signal():
     assert guards.strip_signal("Hà Nội có hơn 480 nghìn đảng viên [1]. NOT_IN_SOURCES") == \
         "Hà Nội có hơn 480 nghìn đảng viên [1]."
     assert guards.arabic_runs("Hà Nội có لجنة الحزب và «قرار» nhiều") == ["لجنة الحزب"]
+
+
+def test_dates_written_with_a_month_number_match_sources_that_name_the_month():
+    evidence = ["أصدر المكتب السياسي القرار 39-NQ/TW في 18 يوليو 2023", "وفي ديسمبر 2022 صدر التوجيه"]
+    for ok in ("ban hành ngày 18/07/2023 [1].", "ngày 18 tháng 7 năm 2023 và tháng 12/2022 [1].",
+               "issued on 2023-07-18 [1]."):
+        assert guards.unsupported_numbers(ok, evidence, "?") == [], ok
+    assert guards.unsupported_numbers("ngày 19/07/2023 [1].", evidence, "?") == ["19", "07"]
+    assert guards.unsupported_numbers("tháng 11/2022 [1].", evidence, "?") == ["11"]
