@@ -32,6 +32,8 @@ from retrieval.tokenize import terms
 
 log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 1000
+# "Article 5", "Điều 5", "المادة 5" (matched on fold()ed text: no diacritics, unified letters)
+_ARTICLE = re.compile(r"(?:\bdieu|\barticle|\bart\.|الماده|ماده)\s*(?:so\s*|رقم\s*|no\.?\s*)?(\d{1,3})\b")
 _SENT = re.compile(r"(?<=[.!?؟。])\s+|\n+")
 
 
@@ -235,6 +237,15 @@ class Answerer:
         qcodes = find_codes(q)
         code_hit = any(p.code_match == 2 for p in result.passages)
         abstain = not q or not result.passages or (result.relevance < self.settings.abstain_below and not code_hit)
+        asked = set(_ARTICLE.findall(fold(q)))
+        if asked and not abstain:
+            # "Điều 5 của Quy định 37": the passages of that article come first; when the
+            # documents found hold no such article, the sources do not cover the question, whatever
+            # else they say about the document (answering from the rest would invent its content).
+            found = self._article_passages(asked, result.passages)
+            abstain = not found
+            ids = {f.chunk_id for f in found}
+            result.passages = found + [p for p in result.passages if p.chunk_id not in ids]
         qvec = None
         off_topic = False
         if not abstain and not qcodes and self._topic_gate_on():
@@ -249,6 +260,23 @@ class Answerer:
         self._excerpts(ctx)
         ctx.timings["context_ms"] = (time.perf_counter() - t0) * 1000 - timings["retrieve_ms"]
         return ctx
+
+    def _article_passages(self, asked: set[str], passages: list[Passage], limit: int = 2) -> list[Passage]:
+        """Passages that are, or mention, an asked article, from the documents the question is
+        about: those carrying its code if any, else those of the best three passages."""
+        docs = [p.doc_id for p in passages if p.code_match] or [p.doc_id for p in passages[:3]]
+        snap = self.search.snapshot()
+        found: list[Passage] = []
+        for doc_id in dict.fromkeys(docs):
+            for i in snap.chunks_by_doc.get(doc_id, ()):
+                c = snap.chunks[i]
+                if asked & set(_ARTICLE.findall(fold(" ".join(c.locator) + " " + c.text))):
+                    p = self._passage_for_chunk(c.chunk_id)
+                    if p:
+                        found.append(p)
+                if len(found) >= limit:
+                    return found
+        return found
 
     def _quote_instead(self, ctx: _Context) -> bool:
         """With the local model, a question in the language of its best sources is answered by

@@ -292,3 +292,19 @@ def test_two_answers_stating_what_no_source_gives_become_not_in_the_sources(inde
 
     final = asyncio.run(run())[-1].answer
     assert final.abstained and final.mode == "llm-ungrounded"
+
+
+def test_an_article_the_sources_do_not_hold_is_not_answered(indexed, settings, tmp_path):
+    reg = tmp_path / "quy_dinh_37.txt"
+    reg.write_text("Quy định 37-QĐ/TW về những điều đảng viên không được làm\n\n"
+                   "Điều 1. Nói, viết, làm trái hoặc không thực hiện Cương lĩnh chính trị của Đảng.\n\n"
+                   "Điều 5. Đảng viên không được tham gia đánh bạc, mại dâm, sử dụng ma túy.\n", encoding="utf-8")
+    ingest_items([str(reg)], settings, indexed, quiet=True)
+    good = "Điều 5 cấm đảng viên tham gia đánh bạc, mại dâm, sử dụng ma túy [1]."
+    answerer, chat = make(indexed, settings, good)
+    a = answerer.answer("Điều 5 của Quy định 37-QĐ/TW nói gì?")
+    assert not a.abstained and a.text == good and len(chat.calls) == 1
+    a = answerer.answer("Điều 9 của Quy định 37-QĐ/TW nói gì?")  # the regulation is there, article 9 is not
+    assert a.abstained and not a.citations and len(chat.calls) == 1
+    a = answerer.answer("ما نص المادة 5 من اللائحة 37-QĐ/TW؟", lang="ar")  # the same article, asked in Arabic
+    assert not a.abstained
