@@ -317,8 +317,9 @@ class LogStore:
         """Turns matching ``flt`` (with their review, if any), a page of them and the total."""
         flt = flt or TurnFilter()
         q = self._reviewed_select(flt)
-        order = turns.c.id.desc() if flt.newest_first else turns.c.id.asc()
-        page = q.order_by(order).offset(offset)
+        c = turns.c
+        order = (c.created_at.desc(), c.id.desc()) if flt.newest_first else (c.created_at.asc(), c.id.asc())
+        page = q.order_by(*order).offset(offset)
         if limit is not None:
             page = page.limit(limit)
         with self.engine.connect() as conn:

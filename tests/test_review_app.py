@@ -132,13 +132,14 @@ def ids_on(html: str) -> list[int]:
 
 def test_filters(env, client):
     ids = env[2]
-    assert ids_on(client.get("/").text) == sorted(ids, reverse=True)
-    assert ids_on(client.get("/?sort=old").text) == sorted(ids)
-    assert ids_on(client.get("/?feedback=down").text) == [ids[4], ids[2], ids[0]]
+    by_time = [ids[1], ids[0], ids[2], ids[3], ids[4], ids[5]]  # newest first (review_data.TURNS' days)
+    assert ids_on(client.get("/").text) == by_time
+    assert ids_on(client.get("/?sort=old").text) == by_time[::-1]
+    assert ids_on(client.get("/?feedback=down").text) == [ids[0], ids[2], ids[4]]
     assert ids_on(client.get("/?feedback=up").text) == [ids[1]]
-    assert ids_on(client.get("/?lang=vi").text) == [ids[5], ids[1]]
-    assert ids_on(client.get("/?abstained=yes").text) == [ids[4], ids[3]]
-    assert ids_on(client.get("/?low=1").text) == [ids[5], ids[4], ids[3]]  # relevance < 0.35
+    assert ids_on(client.get("/?lang=vi").text) == [ids[1], ids[5]]
+    assert ids_on(client.get("/?abstained=yes").text) == [ids[3], ids[4]]
+    assert ids_on(client.get("/?low=1").text) == [ids[3], ids[4], ids[5]]  # relevance < 0.35
     assert ids_on(client.get("/?q=480 NGHÌN".lower()).text) == [ids[1]]
     assert ids_on(client.get("/?q=weather").text) == [ids[3]]
     assert ids_on(client.get("/?q=100%25").text) == []  # % is a character, not a wildcard
@@ -146,8 +147,8 @@ def test_filters(env, client):
 
     today = date.today()
     two = (today - timedelta(days=2)).isoformat()
-    assert ids_on(client.get(f"/?from={two}").text) == [ids[3], ids[2], ids[1], ids[0]]
-    assert ids_on(client.get(f"/?to={two}").text) == [ids[5], ids[4], ids[3]]
+    assert ids_on(client.get(f"/?from={two}").text) == [ids[1], ids[0], ids[2], ids[3]]
+    assert ids_on(client.get(f"/?to={two}").text) == [ids[3], ids[4], ids[5]]
     r = client.get("/?from=yesterday")
     assert r.status_code == 400 and "use YYYY-MM-DD" in r.text and len(ids_on(r.text)) == len(ids)
     client.post(f"/turns/{ids[0]}/review", data={"csrf": csrf_of(client.get("/").text), "verdict": "wrong"})
@@ -255,7 +256,7 @@ def test_exports_follow_the_filters_and_defuse_formulas(env, client):
     r = client.get("/export.csv?feedback=down")
     assert r.headers["content-disposition"].startswith('attachment; filename="partybot-turns-')
     rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
-    assert [int(x["id"]) for x in rows] == [ids[0], ids[2], ids[4]]
+    assert [int(x["id"]) for x in rows] == [ids[4], ids[2], ids[0]]  # oldest first
     assert {"verdict", "reviewed_at", "eval_case_id"} <= set(rows[0])
     lines = client.get("/export.jsonl?lang=ar").text.splitlines()
     assert [json.loads(x)["question"] for x in lines] == [review_data.TURNS[2][0]]
