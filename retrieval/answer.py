@@ -545,15 +545,23 @@ class Answerer:
         code_parts = {x for c in find_codes(ctx.question) for x in terms(c.display)}
         qterms = {x for x in terms(ctx.question, query=True)
                   if "_" not in x and not x.startswith("code:") and x not in code_parts}
-        picked: list[tuple[int, str]] = []
+        # The best sentence of the best source, then the next best sentence: from another source
+        # only when it matches the question's words at least as well (a second document is cited
+        # only when it is as much about the question as the first).
+        scored: list[tuple[int, int, int, str]] = []  # (overlap, source n, position, sentence)
         for n, text in enumerate(ctx.excerpts[:3], 1):
             sents = [s for part in text.split(" … ") for s in split_sentences(part)]  # excerpts join with " … "
-            if not sents:
-                continue
-            best = max(range(len(sents)), key=lambda i: (len(qterms & set(terms(sents[i]))), -i))
-            picked.append((n, _shorten(sents[best], 300)))
-            if len(picked) >= 2:
-                break
+            scored += [(len(qterms & set(terms(sent))), n, i, sent) for i, sent in enumerate(sents)]
+        picked: list[tuple[int, str]] = []
+        if scored:
+            first = min((x for x in scored if x[1] == min(y[1] for y in scored)), key=lambda x: (-x[0], x[2]))
+            picked.append((first[1], _shorten(first[3], 300)))
+            rest = [x for x in scored if " ".join(x[3].split()) != " ".join(first[3].split())
+                    and (x[1] == first[1] or x[0] >= max(first[0], 1))]
+            if rest:
+                second = min(rest, key=lambda x: (-x[0], x[1], x[2]))
+                picked.append((second[1], _shorten(second[3], 300)))
+            picked.sort(key=lambda p: p[0])
         body = "\n".join(f"- «{s}» [{n}]" for n, s in picked)
         text = self._with_ambiguity(ctx, f"{msg['extractive_intro']}\n{body}")
         used = sorted({n for n, _ in picked} | {i + 1 for i, p in enumerate(ctx.sources)

@@ -308,3 +308,11 @@ def test_an_article_the_sources_do_not_hold_is_not_answered(indexed, settings, t
     assert a.abstained and not a.citations and len(chat.calls) == 1
     a = answerer.answer("ما نص المادة 5 من اللائحة 37-QĐ/TW؟", lang="ar")  # the same article, asked in Arabic
     assert not a.abstained
+
+
+def test_a_quoted_answer_keeps_to_the_best_document_and_never_repeats_a_sentence(indexed, settings):
+    answerer = Answerer(indexed.search, ChatBackend(ScriptedChat(), "local:tiny"), settings)
+    a = answerer.answer(Q_AR)
+    assert a.mode == "quote" and {c.source for c in a.citations} == {HANOI}
+    quoted = [line for line in a.text.splitlines() if line.startswith("- «")]
+    assert len(quoted) == 2 and len(set(quoted)) == 2
