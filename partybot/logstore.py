@@ -18,14 +18,15 @@ import hmac
 import io
 import json
 import logging
-import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
+
+from partybot.keyfile import load_or_create_key
 
 log = logging.getLogger(__name__)
 
@@ -408,13 +409,9 @@ class LogStore:
         return {"days": days, "questions": total, "abstention_rate": (abstained / total) if total else 0.0,
                 "per_day": dict(sorted(per_day.items())), "by_lang": dict(sorted(by_lang.items()))}
 
-    def export(self, fmt: str = "jsonl", since: datetime | None = None, flt: TurnFilter | None = None) -> bytes:
+    def export(self, fmt: str = "jsonl", flt: TurnFilter | None = None) -> bytes:
         """All turns (or those ``flt`` selects, oldest first) with their reviews, as CSV or JSONL."""
-        flt = flt or TurnFilter()
-        if since is not None:
-            flt.date_from = since.date()
-        flt.newest_first = False
-        rows, _ = self.find_turns(flt)
+        rows, _ = self.find_turns(replace(flt or TurnFilter(), newest_first=False))
         if fmt == "jsonl":
             return "".join(json.dumps(_jsonable(r), ensure_ascii=False) + "\n" for r in rows).encode()
         if fmt == "csv":
@@ -469,12 +466,5 @@ def _jsonable(d: dict) -> dict:
 
 
 def _load_key(path: Path) -> bytes:
-    """The pseudonymisation key: made once, kept beside the logs (losing it unlinks old turns)."""
-    if path.exists():
-        return bytes.fromhex(path.read_text().strip())
-    key = secrets.token_bytes(32)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(key.hex())
-    tmp.chmod(0o600)
-    tmp.replace(path)
-    return key
+    """The pseudonymisation key, kept beside the logs (losing it unlinks old turns)."""
+    return load_or_create_key(path)

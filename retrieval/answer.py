@@ -282,8 +282,12 @@ class Answerer:
         """With the local model, a question in the language of its best sources is answered by
         quoting them: exact, instant, and on the dev set more complete than the 1.5B model's
         rewording (README, "Answers"). Cross-lingual questions still need the model."""
-        return (self.settings.quote_same_language and self.backend.name.startswith("local:")
+        return (self.settings.quote_same_language and self._local_model
                 and bool(ctx.sources) and ctx.sources[0].lang == ctx.lang)
+
+    @property
+    def _local_model(self) -> bool:
+        return self.backend.name.startswith("local:")
 
     def _topic_gate_on(self) -> bool:
         # The gate compares meanings: only with a real embedding model, never the hashing fake.
@@ -427,9 +431,7 @@ class Answerer:
         """The reply's first words, written for the local model: started in the asker's language,
         the 1.5B model keeps to it far more often (README, "Answers"). Other backends may not
         continue a final assistant message, so they get none."""
-        if not self.backend.name.startswith("local:"):
-            return ""
-        return load_prompt(purpose, lang).prefill
+        return load_prompt(purpose, lang).prefill if self._local_model else ""
 
     @staticmethod
     def _joined(prefill: str, content: str) -> str:
@@ -554,7 +556,8 @@ class Answerer:
             scored += [(len(qterms & set(terms(sent))), n, i, sent) for i, sent in enumerate(sents)]
         picked: list[tuple[int, str]] = []
         if scored:
-            first = min((x for x in scored if x[1] == min(y[1] for y in scored)), key=lambda x: (-x[0], x[2]))
+            top = min(x[1] for x in scored)  # the best source that has sentences
+            first = min((x for x in scored if x[1] == top), key=lambda x: (-x[0], x[2]))
             picked.append((first[1], _shorten(first[3], 300)))
             rest = [x for x in scored if " ".join(x[3].split()) != " ".join(first[3].split())
                     and (x[1] == first[1] or x[0] >= max(first[0], 1))]

@@ -1,4 +1,5 @@
 import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,13 @@ REAL_MODELS_DIR = Path(os.environ.get("PARTYBOT_MODELS_DIR")
                        or Path(os.environ.get("PARTYBOT_DATA_DIR", REPO / "var")) / "models")
 SAMPLES = REPO / "data" / "samples"
 SHARED_EVAL = REPO.parent / "shared" / "eval" / "dev.jsonl"
+
+
+def free_port() -> int:
+    """A TCP port free on loopback now (for servers the tests start)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 @pytest.fixture(autouse=True)

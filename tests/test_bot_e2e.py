@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, SAMPLES
+from tests.conftest import REPO, SAMPLES, free_port
 from tests.fake_telegram import BOT_USERNAME, FakeTelegram
 
 ADMIN = 42
@@ -42,12 +42,6 @@ NEW_DOC = """Kế hoạch 88-KH/TU về chuyển đổi số trong công tác đ
 
 Mục 1. Đến năm 2027, 100% chi bộ sử dụng sổ tay đảng viên điện tử để sinh hoạt định kỳ.
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -235,7 +229,7 @@ def test_ten_members_asking_at_once_are_all_answered(fake, bot):
 
 
 def test_webhook_mode(fake, corpus):
-    port = _free_port()
+    port = free_port()
     proc = BotProcess(fake, corpus, TELEGRAM_WEBHOOK_URL=f"http://127.0.0.1:{port}/hook",
                       TELEGRAM_WEBHOOK_PORT=str(port), TELEGRAM_WEBHOOK_PATH="hook",
                       TELEGRAM_WEBHOOK_SECRET="s3cret-value")

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import free_port
 from tests.test_logstore import _answer
 
 pytestmark = pytest.mark.server
@@ -45,9 +46,7 @@ def postgres_url(tmp_path_factory):
             os.chmod(parent, os.stat(parent).st_mode | 0o011)
     subprocess.run([*as_user, initdb, "-D", str(data), "-U", "partybot", "--auth=trust", "-E", "UTF8",
                     "--locale=C.UTF-8"], check=True, capture_output=True)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     proc = subprocess.Popen([*as_user, postgres, "-D", str(data), "-h", "127.0.0.1", "-p", str(port),
                              "-k", str(root)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 30

@@ -8,7 +8,6 @@ import csv
 import io
 import os
 import shutil
-import socket
 import threading
 import time
 from pathlib import Path
@@ -19,6 +18,7 @@ from partybot.logstore import LogStore
 from partybot.review.app import create_app
 from partybot.settings import REPO_ROOT, Settings
 from tests import review_data
+from tests.conftest import free_port
 
 pytestmark = pytest.mark.browser
 
@@ -34,12 +34,6 @@ if not Path(CHROMIUM).exists():
 playwright_sync = pytest.importorskip("playwright.sync_api")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     import uvicorn
@@ -49,7 +43,7 @@ def served(tmp_path_factory):
                         review_eval_file=tmp / "project.jsonl")
     store = LogStore(f"sqlite:///{tmp / 'logs.sqlite3'}")
     ids = review_data.seed(store)
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(settings, store), host="127.0.0.1", port=port,
                                            log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -28,7 +27,7 @@ import pytest
 from ingest.pipeline import prepare
 from partybot.services import open_services
 from partybot.settings import Settings
-from tests.conftest import REPO, SAMPLES
+from tests.conftest import REPO, SAMPLES, free_port
 
 CHROMA_EXE = Path(sys.executable).parent / "chroma"
 SERVER_START_TIMEOUT_S = 30.0
@@ -37,19 +36,13 @@ SERVER_START_TIMEOUT_S = 30.0
 # -- the server ------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class ChromaServer:
     """A ``chroma run`` child process on 127.0.0.1 (started and stopped by the tests only)."""
 
     def __init__(self, path: Path, log_path: Path):
         self.path = path
         self.log_path = log_path
-        self.port = _free_port()
+        self.port = free_port()
         self.proc: subprocess.Popen | None = None
 
     @property

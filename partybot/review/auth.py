@@ -19,6 +19,8 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
+from partybot.keyfile import load_or_create_key
+
 COOKIE = "partybot_review"
 
 
@@ -61,16 +63,8 @@ class Signer:
 
 
 def load_key(path: Path) -> bytes:
-    """The signing key: made once (mode 600) beside the logs; deleting it logs everybody out."""
-    if path.exists():
-        return bytes.fromhex(path.read_text().strip())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_bytes(32)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(key.hex())
-    tmp.chmod(0o600)
-    tmp.replace(path)
-    return key
+    """The signing key, kept beside the logs; deleting it logs everybody out."""
+    return load_or_create_key(path)
 
 
 def same_secret(given: str, expected: str) -> bool:
