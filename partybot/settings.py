@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     llm_base_url: str | None = Field(None, validation_alias=_alias("LLM_BASE_URL", "llm_base_url"))
     llm_model_name: str | None = Field(None, validation_alias=_alias("LLM_MODEL", "llm_model_name"))
     llm_api_key: str | None = Field(None, validation_alias=_alias("LLM_API_KEY", "llm_api_key"), repr=False)
+    # "auto": llama.cpp's server built for this CPU (`partybot models fetch`) when it is there,
+    # else the prebuilt in-process runtime; "native" requires the build; "inprocess" never uses it.
+    llm_runtime: Literal["auto", "native", "inprocess"] = "auto"
     llm_threads: int = Field(2, ge=1, le=64)
     llm_ctx: int = Field(4096, ge=512)
     llm_parallel: int = Field(1, ge=1, le=8)

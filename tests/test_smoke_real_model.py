@@ -114,3 +114,19 @@ def test_off_topic_is_refused_without_the_llm(real):
     a = svc.answerer.answer("Thời tiết Hà Nội ngày mai thế nào?")
     assert a.abstained and not a.citations and a.lang == "vi" and a.mode == "abstain"
     assert not any(k.startswith("llm") for k in a.timings)
+
+
+def test_the_local_model_runs_on_the_server_built_for_this_cpu(real):
+    """`make models` builds llama.cpp's server for this CPU; the answerer uses it (CI sets
+    PARTYBOT_LLM_RUNTIME=native, so a failed build fails here rather than running slower)."""
+    from partybot.llamaserver import installed
+
+    settings, svc = _indexed(real)
+    server = svc.answerer.backend.server
+    built = installed(settings.models_path)
+    if settings.llm_runtime == "native":
+        assert built is not None
+    assert server.runtime == ("native" if built and settings.llm_runtime != "inprocess" else "inprocess")
+    server.start()
+    if server.runtime == "native":
+        assert server._server.proc.poll() is None  # a child process, serving
