@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     # (no LLM call); cross-lingual questions still go to the model.
     quote_same_language: bool = True
     answer_passages: int = Field(3, ge=1, le=8)
+    # Passages of a document other than the best one reach the model only when that document's
+    # best passage scores at least this share of the best passage's score (1 = never, 0 = always).
+    answer_other_doc_ratio: float = Field(0.97, ge=0.0, le=1.0)
     answer_context_chars: int = Field(1200, ge=200)
 
     # Telegram. The token is a secret: never logged, never shown in repr().

@@ -101,6 +101,7 @@ class _Context:
     abstain: bool = False
     qvec: object = None  # the question's embedding, when already computed
     off_topic: bool = False
+    sentence_scores: dict = field(default_factory=dict)  # " ".join(sentence.split()) -> closeness
 
 
 def split_sentences(text: str) -> list[str]:
@@ -231,8 +232,12 @@ class Answerer:
     def _prepare(self, question: str, lang: str | None) -> _Context:
         t0 = time.perf_counter()
         q = " ".join(question.split())[:MAX_QUESTION_CHARS]
-        lang = lang if lang in ("vi", "ar", "en") else detect(q)
-        result = self.search.search(q, k=max(self.settings.top_k, 8), lang=lang)
+        asked_in = detect(q)
+        lang = lang if lang in ("vi", "ar", "en") else asked_in
+        # Retrieval reads the question in the language it is written in; a member's chosen reply
+        # language counts only where the script agrees (it tells unaccented Vietnamese from English).
+        search_lang = lang if (asked_in == "ar") == (lang == "ar") else asked_in
+        result = self.search.search(q, k=max(self.settings.top_k, 8), lang=search_lang)
         timings = {"retrieve_ms": (time.perf_counter() - t0) * 1000}
         qcodes = find_codes(q)
         code_hit = any(p.code_match == 2 for p in result.passages)
@@ -308,8 +313,19 @@ class Answerer:
         return float((off @ q).max()) > float((on @ q).max()) + self.settings.off_topic_margin
 
     def _choose_sources(self, result: RetrievalResult, ambiguous: list[dict]) -> list[Passage]:
+        """The best passages of the best document; another document's passages only when that
+        document matches the question about as well (its best passage scores at least
+        ``answer_other_doc_ratio`` of the best), plus one passage per document an ambiguous code
+        names. A small model given passages of unrelated documents cites them (README, "Answers")."""
         n = self.settings.answer_passages
-        chosen = result.passages[:n]
+        passages = result.passages
+        if not passages:
+            return []
+        best: dict[str, float] = {}
+        for p in passages:
+            best.setdefault(p.doc_id, p.score)
+        floor = passages[0].score * self.settings.answer_other_doc_ratio
+        chosen = [p for p in passages if best[p.doc_id] >= floor][:n]
         for amb in ambiguous:  # one passage per document an ambiguous code names
             if not any(p.doc_id == amb["doc_id"] for p in chosen):
                 extra = next((p for p in result.passages if p.doc_id == amb["doc_id"]), None)
@@ -362,6 +378,7 @@ class Answerer:
             if sources[si].doc_id in forced and forced[sources[si].doc_id][:40] in sent:
                 score += 1.0
             scored.append((score, si, ji, sent))
+            ctx.sentence_scores[" ".join(sent.split())] = score
         keep: dict[int, dict[int, str]] = {}
         used = 0
         for score, si, ji, sent in sorted(scored, key=lambda x: -x[0]):
@@ -451,7 +468,8 @@ class Answerer:
     def _postprocess(self, ctx: _Context, raw: str, chat, finish_reason: str | None) -> str:
         """Repairs that need no second answer: a reply cut off by the token limit is trimmed to
         its last sentence; Arabic fragments copied into a Vietnamese or English reply are
-        translated; sentences left without a citation marker get the source they come from."""
+        translated; English number words become digits (so the number check sees them);
+        sentences left without a citation marker get the source they come from."""
         text = (raw or "").strip()
         if not text or guards.says_not_in_sources(text):
             return text
@@ -460,6 +478,8 @@ class Answerer:
             text = guards.trim_to_sentence(text)
         if ctx.lang != "ar":
             text = self._translate_fragments(ctx, text, chat)
+        if ctx.lang == "en":
+            text = guards.english_number_words(text)
         return self._auto_cite(ctx, text)
 
     def _translate_fragments(self, ctx: _Context, text: str, chat) -> str:
@@ -550,19 +570,25 @@ class Answerer:
         # The best sentence of the best source, then the next best sentence: from another source
         # only when it matches the question's words at least as well (a second document is cited
         # only when it is as much about the question as the first).
+        # Shared words first (same language), then closeness in meaning (what ranks a sentence of
+        # another language); a line of under six words (a title, a byline) only when nothing else.
         scored: list[tuple[int, int, int, str]] = []  # (overlap, source n, position, sentence)
         for n, text in enumerate(ctx.excerpts[:3], 1):
             sents = [s for part in text.split(" … ") for s in split_sentences(part)]  # excerpts join with " … "
             scored += [(len(qterms & set(terms(sent))), n, i, sent) for i, sent in enumerate(sents)]
+
+        def rank(x):
+            return (len(x[3].split()) < 6, -x[0], -ctx.sentence_scores.get(" ".join(x[3].split()), 0.0), x[2])
+
         picked: list[tuple[int, str]] = []
         if scored:
             top = min(x[1] for x in scored)  # the best source that has sentences
-            first = min((x for x in scored if x[1] == top), key=lambda x: (-x[0], x[2]))
+            first = min((x for x in scored if x[1] == top), key=rank)
             picked.append((first[1], _shorten(first[3], 300)))
             rest = [x for x in scored if " ".join(x[3].split()) != " ".join(first[3].split())
                     and (x[1] == first[1] or x[0] >= max(first[0], 1))]
             if rest:
-                second = min(rest, key=lambda x: (-x[0], x[1], x[2]))
+                second = min(rest, key=lambda x: (*rank(x)[:2], x[1], *rank(x)[2:]))
                 picked.append((second[1], _shorten(second[3], 300)))
             picked.sort(key=lambda p: p[0])
         body = "\n".join(f"- «{s}» [{n}]" for n, s in picked)

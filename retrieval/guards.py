@@ -62,6 +62,30 @@ def _numbers(text: str) -> set[str]:
     return out
 
 
+_AR_WORDS = {  # on fold()ed text (ة → ه, أ → ا)
+    2: "اثنان اثنين اثنتان اثنتين", 3: "ثلاث ثلاثه", 4: "اربع اربعه", 5: "خمس خمسه", 6: "ست سته",
+    7: "سبع سبعه", 8: "ثمان ثماني ثمانيه", 9: "تسع تسعه", 10: "عشر عشره", 20: "عشرون عشرين",
+    30: "ثلاثون ثلاثين", 40: "اربعون اربعين", 50: "خمسون خمسين", 60: "ستون ستين", 70: "سبعون سبعين",
+    80: "ثمانون ثمانين", 90: "تسعون تسعين", 100: "مائه مئه"}
+_AR_WORD = re.compile(r"(?<![\u0600-\u06FF])[وبلف]?(" + "|".join(w for ws in _AR_WORDS.values() for w in ws.split())
+                      + r")(?![\u0600-\u06FF])")
+_AR_VALUE = {w: str(n) for n, ws in _AR_WORDS.items() for w in ws.split()}
+# "năm" (five, but also year) is left out.
+_VI_WORDS = {"hai": 2, "ba": 3, "bốn": 4, "sáu": 6, "bảy": 7, "tám": 8, "chín": 9, "mười": 10}
+_VI_WORD = re.compile(r"(?<!\w)(" + "|".join(_VI_WORDS) + r")(?!\w)", re.I)
+
+
+def word_numbers(text: str) -> set[str]:
+    """Numbers a text writes as words ("خمسة كوادر", "bảy đồng chí", "seven committees"), as
+    digits: an answer that gives them in digits states what the source says."""
+    from ingest.normalize import fold
+
+    found = {_AR_VALUE[m.group(1)] for m in _AR_WORD.finditer(fold(text))}
+    found |= {str(_VI_WORDS[m.group(1).lower()]) for m in _VI_WORD.finditer(text)}
+    found |= set(re.findall(r"\d+", english_number_words(text)))
+    return found
+
+
 def _supported(num: str, known: set[str]) -> bool:
     if num in known:
         return True
@@ -107,7 +131,7 @@ def unsupported_numbers(answer: str, evidence: list[str], question: str) -> list
     if re.search(r"(?:19|20)\d\d", body):
         dates = {d for t in [*evidence, question] for d in find_dates(t)}
         body = _without_known_dates(body, dates | {d[:7] for d in dates})
-    known = set().union(*(_numbers(t) for t in evidence), _numbers(question)) if evidence else _numbers(question)
+    known = set().union(*(_numbers(t) | word_numbers(t) for t in [*evidence, question]))
     bad = []
     for m in _NUMBER.finditer(unicodedata.normalize("NFKC", body).translate(_ARABIC_DIGITS)):
         raw = m.group(0)
@@ -158,6 +182,25 @@ def trim_to_sentence(text: str) -> str:
         tail = re.match(r"\s*(\[\d+\])+", text[cut + 1:])
         return text[: cut + 1 + (tail.end() if tail else 0)].strip()
     return text.strip()
+
+
+_UNITS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+          "sixteen seventeen eighteen nineteen").split()
+_TENS = {w: 10 * i for i, w in enumerate("_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()) if i >= 2}
+_EN_NUMBER = re.compile(r"\b(?:(" + "|".join(_TENS) + r")(?:[-\s](" + "|".join(_UNITS[1:10]) + r"))?|("
+                        + "|".join(_UNITS[2:]) + r"))\b(?!-(?:year|month|day)s?\b)", re.I)
+
+
+def english_number_words(text: str) -> str:
+    """"five cadres" → "5 cadres", "twenty-one" → "21": the sources write numbers as digits, and a
+    number in digits is one the number check can verify. "one" stays (it is mostly a pronoun)."""
+    def digits(m: re.Match) -> str:
+        if m.group(3):
+            return str(_UNITS.index(m.group(3).lower()))
+        value = _TENS[m.group(1).lower()] + (_UNITS.index(m.group(2).lower()) if m.group(2) else 0)
+        return str(value)
+
+    return _EN_NUMBER.sub(digits, text)
 
 
 def runaway_problem(answer: str) -> str | None:

@@ -85,3 +85,23 @@ def test_dates_written_with_a_month_number_match_sources_that_name_the_month():
         assert guards.unsupported_numbers(ok, evidence, "?") == [], ok
     assert guards.unsupported_numbers("ngày 19/07/2023 [1].", evidence, "?") == ["19", "07"]
     assert guards.unsupported_numbers("tháng 11/2022 [1].", evidence, "?") == ["11"]
+
+
+def test_english_number_words_become_digits():
+    from retrieval.guards import english_number_words as digits
+
+    assert digits("There are five border guard cadres") == "There are 5 border guard cadres"
+    assert digits("Twenty-one members and seventy five cadres") == "21 members and 75 cadres"
+    assert digits("Nineteen provinces and thirty communes") == "19 provinces and 30 communes"
+    # "one" is mostly a pronoun; "two-year" is not a count; words inside words are left alone
+    assert digits("one of the two-year terms, someone, often") == "one of the two-year terms, someone, often"
+
+
+def test_numbers_the_sources_write_as_words_support_digits():
+    from retrieval.guards import unsupported_numbers, word_numbers
+
+    source = "هناك سبعة كوادر يشاركون في لجان الحزب، وخمسة كوادر يشغلون منصب نائب الأمين"
+    assert word_numbers(source) == {"7", "5"}
+    assert word_numbers("có bảy đồng chí") == {"7"} and word_numbers("seventy-three committees") == {"73"}
+    assert unsupported_numbers("Five, that is 5 cadres [1].", [source], "How many?") == []
+    assert unsupported_numbers("6 cadres [1].", [source], "How many?") == ["6"]
