@@ -4,7 +4,7 @@ against the fake Bot API server of tests/ over HTTP.
 Prints, per question and as p50/p95: time from the member's message to the first visible reply
 content (the first edit of the placeholder: the sources found, or the answer itself; the
 "searching…" placeholder does not count) and to the final cited answer; then the same for N
-members asking at once (all must be answered); and the bot's peak memory.
+members asking at once (all must be answered); and the peak memory of the bot with its LLM server.
 
     .venv/bin/python scripts/bench_bot.py [--questions 6] [--concurrent 10]
 
@@ -80,14 +80,33 @@ def main() -> int:
     t = time.monotonic()
     proc = subprocess.Popen([sys.executable, str(REPO / "bot.py")], cwd=REPO, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak = {"kb": 0}
+    # The bot and its children (the local LLM's llama-server runs as one): the peak of their
+    # summed resident memory, sampled, and the sum of each one's own peak (an upper bound).
+    peak = {"kb": 0, "hwm": {}}
+
+    def tree(pid: int) -> list[int]:
+        out = [pid]
+        for task in Path(f"/proc/{pid}/task").glob("*"):
+            try:
+                out += [c for k in (task / "children").read_text().split() for c in tree(int(k))]
+            except OSError:
+                pass
+        return out
+
+    def status(pid: int, key: str) -> int:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(key):
+                return int(line.split()[1])
+        return 0
 
     def watch():
         while proc.poll() is None:
             try:
-                for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines():
-                    if line.startswith("VmHWM:"):
-                        peak["kb"] = max(peak["kb"], int(line.split()[1]))
+                total = 0
+                for pid in tree(proc.pid):
+                    total += status(pid, "VmRSS:")
+                    peak["hwm"][pid] = max(peak["hwm"].get(pid, 0), status(pid, "VmHWM:"))
+                peak["kb"] = max(peak["kb"], total)
             except OSError:
                 pass
             time.sleep(0.5)
@@ -137,7 +156,8 @@ def main() -> int:
         proc.terminate()
         proc.wait(30)
         fake.stop()
-    print(f"bot peak RSS {peak['kb'] / 2**20:.2f} GB")
+    print(f"bot + LLM server peak RSS {peak['kb'] / 2**20:.2f} GB (sampled sum; sum of each process's own peak "
+          f"{sum(peak['hwm'].values()) / 2**20:.2f} GB, {len(peak['hwm'])} processes)")
     return 0
 
 
