@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     # best passage scores at least this share of the best passage's score (1 = never, 0 = always).
     answer_other_doc_ratio: float = Field(0.97, ge=0.0, le=1.0)
     answer_context_chars: int = Field(1200, ge=200)
+    # Beyond the two closest sentences, a sentence joins the context only when its closeness to the
+    # question is within this margin of the closest one's (0: fill the character budget).
+    answer_sentence_margin: float = Field(0.15, ge=0.0, le=2.0)
 
     # Telegram. The token is a secret: never logged, never shown in repr().
     telegram_bot_token: SecretStr | None = Field(

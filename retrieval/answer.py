@@ -380,12 +380,18 @@ class Answerer:
             scored.append((score, si, ji, sent))
             ctx.sentence_scores[" ".join(sent.split())] = score
         keep: dict[int, dict[int, str]] = {}
-        used = 0
-        for score, si, ji, sent in sorted(scored, key=lambda x: -x[0]):
+        used = kept = 0
+        ranked = sorted(scored, key=lambda x: -x[0])
+        # (a quoted answer has no prompt to keep short: it chooses from the whole budget)
+        margin = 0.0 if self._quote_instead(ctx) else self.settings.answer_sentence_margin
+        for score, si, ji, sent in ranked:
+            if margin and kept >= 2 and score < ranked[0][0] - margin:
+                break  # the rest are clearly further from the question: a shorter prompt instead
             if used + len(sent) > budget and used:
                 continue
             keep.setdefault(si, {})[ji] = sent
             used += len(sent) + 1
+            kept += 1
         order = sorted(keep)
         ctx.sources = [sources[si] for si in order]
         ctx.excerpts = [" … ".join(keep[si][ji] for ji in sorted(keep[si])) for si in order]
@@ -586,7 +592,8 @@ class Answerer:
             first = min((x for x in scored if x[1] == top), key=rank)
             picked.append((first[1], _shorten(first[3], 300)))
             rest = [x for x in scored if " ".join(x[3].split()) != " ".join(first[3].split())
-                    and (x[1] == first[1] or x[0] >= max(first[0], 1))]
+                    and (ctx.sources[x[1] - 1].doc_id == ctx.sources[first[1] - 1].doc_id
+                         or x[0] >= max(first[0], 1))]
             if rest:
                 second = min(rest, key=lambda x: (*rank(x)[:2], x[1], *rank(x)[2:]))
                 picked.append((second[1], _shorten(second[3], 300)))

@@ -126,8 +126,13 @@ def _without_known_dates(text: str, known: set[str]) -> str:
     return _MONTH_YEAR.sub(month, _VI_DATE.sub(vi, text))
 
 
+_INLINE_ITEM = re.compile(r"(?<![\d.,/-])\d{1,2}[.)](?=\s)")
+
+
 def unsupported_numbers(answer: str, evidence: list[str], question: str) -> list[str]:
     body = _LIST_ITEM.sub(" ", _MARKER.sub(" ", answer))
+    if re.search(r"(?<![\d.,/-])1[.)]\s", body) and re.search(r"(?<![\d.,/-])2[.)]\s", body):
+        body = _INLINE_ITEM.sub(" ", body)  # "gồm: 1. ..., 2. ..., 3. ...": the list's own numbering
     if re.search(r"(?:19|20)\d\d", body):
         dates = {d for t in [*evidence, question] for d in find_dates(t)}
         body = _without_known_dates(body, dates | {d[:7] for d in dates})
@@ -217,6 +222,83 @@ def runaway_problem(answer: str) -> str | None:
     return None
 
 
+# -- people's names -------------------------------------------------------------------------------
+# A small model asked "who is ...?" answers with a plausible Vietnamese name. Names in a Latin-script
+# answer are checked against the sources by their consonant skeleton, which survives the
+# transliteration into Arabic ("Tô Lâm" / "تو لام": T L M; "Bùi Anh Tuấn" / "بوي آنه توان").
+_SURNAMES = set(("nguyen tran le pham hoang huynh phan vu vo dang bui do ho ngo duong ly dinh luong trinh "
+                 "mai to ha dao cao lam doan chu truong thai quach luu kieu la trieu").split())
+_CAP_WORD = r"[A-ZÀ-ỸĐ][a-zà-ỹđ]*"
+_NAME = re.compile(rf"\b{_CAP_WORD}(?:\s+{_CAP_WORD}){{1,3}}\b")
+_LATIN_SKELETON = [("ngh", "NG"), ("ng", "NG"), ("nh", "N"), ("th", "T"), ("tr", "TR"), ("ch", "S"), ("ph", "F"),
+                   ("kh", "K"), ("gh", "G"), ("gi", "D"), ("qu", "K"), ("c", "K"), ("k", "K"), ("q", "K"),
+                   ("d", "D"), ("z", "D"), ("x", "S"), ("s", "S"), ("v", "F"), ("f", "F"), ("p", "B"),
+                   ("b", "B"), ("m", "M"), ("l", "L"), ("n", "N"), ("h", "H"), ("g", "G"), ("t", "T"), ("r", "R"),
+                   ("j", "D")]
+_ARABIC_SKELETON = str.maketrans({**{c: "" for c in "اأإآىيوعءئؤةـ"}, "ن": "N", "ت": "T", "ط": "T", "ث": "T",
+                                  "د": "D", "ض": "D", "ذ": "D", "ز": "D", "ظ": "D", "ج": "D", "ل": "L", "م": "M",
+                                  "ب": "B", "ف": "F", "ڤ": "F", "ه": "H", "ح": "H", "خ": "K", "ك": "K", "ق": "K",
+                                  "غ": "G", "س": "S", "ص": "S", "ش": "S", "ر": "R"})
+_ARABIC_WORD = re.compile(r"[\u0621-\u064A\u06A4]+")
+
+
+def _latin_skeleton(word: str) -> str:
+    from ingest.normalize import fold
+
+    w, out, i = fold(word).lower(), [], 0
+    while i < len(w):
+        for src, dst in _LATIN_SKELETON:
+            if w.startswith(src, i):
+                out.append(dst)
+                i += len(src)
+                break
+        else:
+            i += 1  # a vowel
+    return "".join(out)
+
+
+def _arabic_skeleton(word: str) -> str:
+    word = re.sub(r"ه$", "", word)  # a final ه mostly writes a vowel ("آنه" = Anh)
+    return word.translate(_ARABIC_SKELETON)
+
+
+def _near(a: str, b: str) -> bool:
+    """Equal, or one letter apart for skeletons of four letters or more."""
+    if a == b:
+        return True
+    if len(a) < 4 or abs(len(a) - len(b)) > 1:
+        return False
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1] <= 1
+
+
+def unsupported_names(answer: str, evidence: list[str], question: str) -> list[str]:
+    """People's names (a Vietnamese surname and one to three more capitalised words) that the
+    question does not contain and no source gives, in Latin letters or transliterated into Arabic."""
+    from ingest.normalize import fold
+
+    names = [m.group(0) for m in _NAME.finditer(_MARKER.sub(" ", answer))
+             if fold(m.group(0).split()[0]).lower() in _SURNAMES]
+    if not names:
+        return []
+    latin = fold(" ".join([*evidence, question])).lower()
+    arabic = [_arabic_skeleton(w) for t in evidence for w in _ARABIC_WORD.findall(t)]
+    bad = []
+    for name in dict.fromkeys(names):
+        if fold(name).lower() in latin:
+            continue
+        target = "".join(_latin_skeleton(w) for w in name.split())
+        found = any(_near(target, "".join(arabic[i:i + k])) for k in range(1, 6) for i in range(len(arabic)))
+        if not found:
+            bad.append(name)
+    return bad
+
+
 def check(answer: str, *, lang: str, evidence: list[str], question: str, n_sources: int) -> list[str]:
     problems = []
     if (p := runaway_problem(answer)):
@@ -227,13 +309,15 @@ def check(answer: str, *, lang: str, evidence: list[str], question: str, n_sourc
         problems.append("numbers in no source: " + ", ".join(bad[:5]))
     if (bad := unsupported_codes(answer, evidence, question)):
         problems.append("document codes in no source: " + ", ".join(bad[:5]))
+    if lang != "ar" and (bad := unsupported_names(answer, evidence, question)):
+        problems.append("names in no source: " + ", ".join(bad[:5]))
     valid = [n for n in markers(answer) if 1 <= n <= n_sources]
     if not valid:
         problems.append("no valid citation marker")
     return problems
 
 
-_GROUNDING = ("numbers in no source", "document codes in no source", "no valid citation marker")
+_GROUNDING = ("numbers in no source", "document codes in no source", "names in no source", "no valid citation marker")
 
 
 def ungrounded(passes: list[list[str]]) -> bool:

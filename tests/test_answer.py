@@ -350,3 +350,19 @@ def test_english_number_words_in_an_answer_become_checkable_digits(indexed, sett
                           "Hanoi has seventy-three committees [1].")
     a = answerer.answer(q, lang="en")
     assert a.mode != "llm" and "73" not in a.text and len(chat.calls) == 2
+
+
+def test_sentences_far_from_the_question_are_left_out_of_the_prompt(indexed, settings):
+    """Beyond the two closest sentences, only those about as close as the closest one are sent:
+    a shorter prompt, read sooner by the model."""
+    answerer, _ = make(indexed, settings)
+    settings.answer_sentence_margin = 0.0  # fill the character budget
+    full = answerer._prepare(Q_AR, None)
+    settings.answer_sentence_margin = 0.01
+    short = answerer._prepare(Q_AR, None)
+    n_full = sum(len(e.split(" … ")) for e in full.excerpts)
+    n_short = sum(len(e.split(" … ")) for e in short.excerpts)
+    assert 2 <= n_short < n_full
+    scores = sorted((full.sentence_scores[" ".join(s.split())] for e in short.excerpts for s in e.split(" … ")),
+                    reverse=True)
+    assert all(x >= max(full.sentence_scores.values()) - 0.01 for x in scores[2:])

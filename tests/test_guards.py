@@ -105,3 +105,30 @@ def test_numbers_the_sources_write_as_words_support_digits():
     assert word_numbers("có bảy đồng chí") == {"7"} and word_numbers("seventy-three committees") == {"73"}
     assert unsupported_numbers("Five, that is 5 cadres [1].", [source], "How many?") == []
     assert unsupported_numbers("6 cadres [1].", [source], "How many?") == ["6"]
+
+
+def test_a_name_no_source_gives_is_caught_across_scripts():
+    from retrieval.guards import check, unsupported_names
+
+    source = ("حضر الأمين العام تو لام المؤتمر. وقال رئيس اللجنة المنظمة المركزية لي مينه هونغ إن القطاع "
+              "قدم 79 مشروعًا. وقال سكرتير الحزب بوي آنه توان إن أعضاء الحزب دعموا العديد من الجوانب.")
+    # transliterated names the sources give are accepted, in any spelling with or without diacritics
+    assert unsupported_names("Tổng Bí thư Tô Lâm dự hội nghị [1].", [source], "Ai dự hội nghị?") == []
+    assert unsupported_names("Secretary Le Minh Hung and Bui Anh Tuan spoke [1].", [source], "Who spoke?") == []
+    # a name that is in no source (the small model's answer to "who is ...?") is not
+    assert unsupported_names("Bí thư Tỉnh ủy là Nguyễn Văn Quyết [1].", [source], "Ai là Bí thư?") == [
+        "Nguyễn Văn Quyết"]
+    # the question's own names, and names written in Latin letters in a source, are given
+    assert unsupported_names("Nguyễn Văn Quyết nói [1].", [source], "Ông Nguyễn Văn Quyết nói gì?") == []
+    assert unsupported_names("Nguyen Van A said so [1].", ["Ông Nguyễn Văn A phát biểu."], "Who?") == []
+    problems = check("Bí thư là Nguyễn Văn Quyết [1].", lang="vi", evidence=[source], question="Ai?", n_sources=1)
+    assert problems == ["names in no source: Nguyễn Văn Quyết"]
+
+
+def test_the_numbering_of_an_inline_list_is_not_a_fact():
+    from retrieval.guards import unsupported_numbers
+
+    source = "يتم تنظيم دراسة القرارات ووضع برامج العمل وتعزيز أعمال التفتيش."
+    answer = "Tỉnh ủy làm như sau: 1. quán triệt nghị quyết [1]; 2. xây dựng chương trình hành động [1]; 3. kiểm tra [1]."
+    assert unsupported_numbers(answer, [source], "Làm thế nào?") == []
+    assert unsupported_numbers("Có 3. Các bước [1].", [source], "?") == ["3"]  # no list: a number
