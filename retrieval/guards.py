@@ -20,6 +20,7 @@ MAX_ANSWER_CHARS = 1500
 _MARKER = re.compile(r"\[(\d{1,2}(?:\s*[,;،]\s*\d{1,2})*)\]")
 _ARABIC = re.compile(r"[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]")
 _QUOTED = re.compile(r"«[^»]*»|“[^”]*”|\"[^\"]*\"")
+_GUILLEMETS = re.compile(r"«[^»]*»")
 _LIST_ITEM = re.compile(r"(?m)^\s*(?:\d{1,2}[.)]|[-*•])\s+")
 _ARABIC_RUN = re.compile(r"[\u0600-\u06FF\u0750-\u077F\uFB50-\uFDFF\uFE70-\uFEFF]+(?:[\s,،.:;()\-]+[\u0600-\u06FF\u0750-\u077F\uFB50-\uFDFF\uFE70-\uFEFF]+)*")
 _ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
@@ -156,15 +157,19 @@ def unsupported_codes(answer: str, evidence: list[str], question: str) -> list[s
 
 
 def language_problem(answer: str, lang: str) -> str | None:
-    """None when the answer is in ``lang``; quoted text, codes and markers are not counted."""
-    body = _QUOTED.sub(" ", _MARKER.sub(" ", answer))
-    body = re.sub(r"\S*\d\S*", " ", body)  # numbers, dates, document codes: any language
+    """None when the answer is in ``lang``; codes, markers and quoted text are not counted. In a
+    Vietnamese or English answer only «quotes» (how answers quote a source) exempt Arabic: Arabic
+    the model put in "quotes" is still Arabic its reader cannot read."""
+    raw = re.sub(r"\S*\d\S*", " ", _MARKER.sub(" ", answer))  # numbers, dates, document codes: any language
+    body = _QUOTED.sub(" ", raw)
     letters = [ch for ch in body if ch.isalpha()]
     if len(letters) < 12:
         return None  # too short to judge
     arabic = sum(1 for ch in letters if _ARABIC.match(ch)) / len(letters)
     if lang == "ar":
         return None if arabic >= 0.6 else f"answer is not in Arabic ({arabic:.0%} Arabic letters)"
+    all_letters = [ch for ch in _GUILLEMETS.sub(" ", raw) if ch.isalpha()] or ["x"]
+    arabic = sum(1 for ch in all_letters if _ARABIC.match(ch)) / len(all_letters)
     if arabic > 0.03:
         return f"answer mixes in Arabic script ({arabic:.0%} of letters) instead of {lang}"
     got = detect(body, default=lang)
@@ -174,9 +179,8 @@ def language_problem(answer: str, lang: str) -> str | None:
 
 
 def arabic_runs(text: str) -> list[str]:
-    """Arabic-script stretches outside quotes (a Vietnamese or English answer that copied them)."""
-    body = _QUOTED.sub(" ", text)
-    return [m.group(0) for m in _ARABIC_RUN.finditer(body)]
+    """Arabic-script stretches outside «quotes» (a Vietnamese or English answer that copied them)."""
+    return [m.group(0) for m in _ARABIC_RUN.finditer(_GUILLEMETS.sub(" ", text))]
 
 
 def trim_to_sentence(text: str) -> str:

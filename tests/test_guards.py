@@ -132,3 +132,9 @@ def test_the_numbering_of_an_inline_list_is_not_a_fact():
     answer = "Tỉnh ủy làm như sau: 1. quán triệt nghị quyết [1]; 2. xây dựng chương trình hành động [1]; 3. kiểm tra [1]."
     assert unsupported_numbers(answer, [source], "Làm thế nào?") == []
     assert unsupported_numbers("Có 3. Các bước [1].", [source], "?") == ["3"]  # no list: a number
+
+
+def test_arabic_the_model_puts_in_plain_quotes_is_still_arabic():
+    answer = 'Theo nguồn, kết luận 67-KL/TU đề cập đến việc "الاستمرار في تنفيذ القرار رقم 09-NQ/TU" [1].'
+    assert "Arabic" in guards.language_problem(answer, "vi")
+    assert guards.arabic_runs(answer) == ["الاستمرار في تنفيذ القرار رقم"]
