@@ -573,10 +573,10 @@ class Answerer:
         code_parts = {x for c in find_codes(ctx.question) for x in terms(c.display)}
         qterms = {x for x in terms(ctx.question, query=True)
                   if "_" not in x and not x.startswith("code:") and x not in code_parts}
-        # The best sentence of the best source, then the next best sentence: from another source
-        # only when it matches the question's words at least as well (a second document is cited
-        # only when it is as much about the question as the first).
-        # Shared words first (same language), then closeness in meaning (what ranks a sentence of
+        # The best sentence of the best source, then the next best sentence: of the same document,
+        # or of another one only when it matches the question's words at least as well (a second
+        # document is cited only when it is as much about the question as the first). Ranking:
+        # shared words first (same language), then closeness in meaning (what ranks a sentence of
         # another language); a line of under six words (a title, a byline) only when nothing else.
         scored: list[tuple[int, int, int, str]] = []  # (overlap, source n, position, sentence)
         for n, text in enumerate(ctx.excerpts[:3], 1):
