@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 from partybot.errors import ModelError
+from partybot.models import sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +95,7 @@ def build(models_dir: Path, *, jobs: int | None = None, pip_args: list[str] | No
     staging = Path(models_dir) / ".staging" / "llama-server"
     staging.mkdir(parents=True, exist_ok=True)
     archive = staging / SOURCE_FILE
-    if not archive.is_file() or _sha256(archive) != SOURCE_SHA256:
+    if not archive.is_file() or sha256_file(archive) != SOURCE_SHA256:
         archive.unlink(missing_ok=True)
         if pip_args is None:
             pip_args = os.environ.get("PARTYBOT_PIP_ARGS", "").split()
@@ -107,7 +108,7 @@ def build(models_dir: Path, *, jobs: int | None = None, pip_args: list[str] | No
             lines = [ln for ln in (proc.stderr or "").splitlines() if ln.strip()]
             raise ModelError(f"cannot download {SOURCE_PROJECT}=={SOURCE_VERSION} from the package registry "
                              f"({lines[-1].strip() if lines else f'pip exited with {proc.returncode}'})")
-        digest = _sha256(archive)
+        digest = sha256_file(archive)
         if digest != SOURCE_SHA256:
             archive.unlink()
             raise ModelError(f"sha256 of {SOURCE_FILE} is {digest}, expected {SOURCE_SHA256}; "
@@ -147,14 +148,6 @@ def build(models_dir: Path, *, jobs: int | None = None, pip_args: list[str] | No
     shutil.rmtree(staging, ignore_errors=True)
     echo(f"llama-server: built in {time.perf_counter() - t:.0f} s")
     return base / "llama-server"
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(1 << 22):
-            h.update(block)
-    return h.hexdigest()
 
 
 class ServerProcess:

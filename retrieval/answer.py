@@ -131,8 +131,7 @@ class Answerer:
             t = time.perf_counter()
             try:
                 reply = chat.invoke(self._messages(ctx, purpose))
-                raw = self._postprocess(ctx, self._joined(self._prefill(purpose, ctx.lang), reply.content), chat,
-                                        reply.response_metadata.get("finish_reason"))
+                raw = self._postprocess(ctx, purpose, reply.content, chat, reply.response_metadata.get("finish_reason"))
             except Exception as exc:  # an LLM outage must not leave the member without an answer
                 log.warning("LLM call failed: %s", exc)
                 problems.append(f"LLM error: {exc.__class__.__name__}: {exc}")
@@ -200,7 +199,7 @@ class Answerer:
                 if len("".join(parts)) > guards.MAX_ANSWER_CHARS:
                     finish = "length"
                     break
-            raw = await asyncio.to_thread(self._postprocess, ctx, self._joined(prefill, "".join(parts)), chat, finish)
+            raw = await asyncio.to_thread(self._postprocess, ctx, "answer", "".join(parts), chat, finish)
             ctx.timings["llm_answer_ms"] = (time.perf_counter() - t) * 1000
             answer, found = self._finish(ctx, raw, "answer")
             if answer:
@@ -211,8 +210,7 @@ class Answerer:
             yield StreamEvent("reset")
             t = time.perf_counter()
             reply = await chat.ainvoke(self._messages(ctx, "strict"))
-            raw = await asyncio.to_thread(self._postprocess, ctx, self._joined(self._prefill("strict", ctx.lang),
-                                                                               reply.content), chat,
+            raw = await asyncio.to_thread(self._postprocess, ctx, "strict", reply.content, chat,
                                           reply.response_metadata.get("finish_reason"))
             ctx.timings["llm_strict_ms"] = (time.perf_counter() - t) * 1000
             answer, found = self._finish(ctx, raw, "strict")
@@ -471,12 +469,13 @@ class Answerer:
             out.append(Citation(n, p.doc_id, p.source, p.title, p.codes, p.locator, quote, p.chunk_id))
         return out
 
-    def _postprocess(self, ctx: _Context, raw: str, chat, finish_reason: str | None) -> str:
-        """Repairs that need no second answer: a reply cut off by the token limit is trimmed to
+    def _postprocess(self, ctx: _Context, purpose: str, content: str, chat, finish_reason: str | None) -> str:
+        """The reply with the prefill it continues (see ``_prefill``), then repairs that need no
+        second answer: a reply cut off by the token limit is trimmed to
         its last sentence; Arabic fragments copied into a Vietnamese or English reply are
         translated; English number words become digits (so the number check sees them);
         sentences left without a citation marker get the source they come from."""
-        text = (raw or "").strip()
+        text = self._joined(self._prefill(purpose, ctx.lang), content).strip()
         if not text or guards.says_not_in_sources(text):
             return text
         text = guards.strip_signal(text)

@@ -79,8 +79,6 @@ _VI_WORD = re.compile(r"(?<!\w)(" + "|".join(_VI_WORDS) + r")(?!\w)", re.I)
 def word_numbers(text: str) -> set[str]:
     """Numbers a text writes as words ("خمسة كوادر", "bảy đồng chí", "seven committees"), as
     digits: an answer that gives them in digits states what the source says."""
-    from ingest.normalize import fold
-
     found = {_AR_VALUE[m.group(1)] for m in _AR_WORD.finditer(fold(text))}
     found |= {str(_VI_WORDS[m.group(1).lower()]) for m in _VI_WORD.finditer(text)}
     found |= set(re.findall(r"\d+", english_number_words(text)))
@@ -111,10 +109,7 @@ def _without_known_dates(text: str, known: set[str]) -> str:
     def iso(y: str, m: str, d: str | None) -> str:
         return f"{int(y):04d}-{int(m):02d}" + (f"-{int(d):02d}" if d else "")
 
-    def day(m: re.Match) -> str:
-        return " " if iso(m.group(3), m.group(2), m.group(1)) in known else m.group(0)
-
-    def vi(m: re.Match) -> str:
+    def day(m: re.Match) -> str:  # day, month, year: 18/07/2023 and "ngày 18 tháng 7 năm 2023"
         return " " if iso(m.group(3), m.group(2), m.group(1)) in known else m.group(0)
 
     def month(m: re.Match) -> str:
@@ -124,7 +119,7 @@ def _without_known_dates(text: str, known: set[str]) -> str:
         return " " if iso(m.group(1), m.group(2), m.group(3)) in known else m.group(0)
 
     text = _ISO_DATE.sub(ymd, _NUM_DATE.sub(day, text))
-    return _MONTH_YEAR.sub(month, _VI_DATE.sub(vi, text))
+    return _MONTH_YEAR.sub(month, _VI_DATE.sub(day, text))
 
 
 _INLINE_ITEM = re.compile(r"(?<![\d.,/-])\d{1,2}[.)](?=\s)")
@@ -247,8 +242,6 @@ _ARABIC_WORD = re.compile(r"[\u0621-\u064A\u06A4]+")
 
 
 def _latin_skeleton(word: str) -> str:
-    from ingest.normalize import fold
-
     w, out, i = fold(word).lower(), [], 0
     while i < len(w):
         for src, dst in _LATIN_SKELETON:
@@ -284,8 +277,6 @@ def _near(a: str, b: str) -> bool:
 def unsupported_names(answer: str, evidence: list[str], question: str) -> list[str]:
     """People's names (a Vietnamese surname and one to three more capitalised words) that the
     question does not contain and no source gives, in Latin letters or transliterated into Arabic."""
-    from ingest.normalize import fold
-
     names = [m.group(0) for m in _NAME.finditer(_MARKER.sub(" ", answer))
              if fold(m.group(0).split()[0]).lower() in _SURNAMES]
     if not names:
