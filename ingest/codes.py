@@ -76,15 +76,15 @@ def _is_year(n: int) -> bool:
     return 1900 <= n <= 2100
 
 
-def find_codes(text: str) -> list[Code]:
-    """All codes in ``text``, in order of first appearance, without duplicates."""
-    folded = fold(text)
-    found: list[tuple[int, Code]] = []
+def _matches(folded: str) -> list[tuple[int, int, int, Code, bool]]:
+    """(start, end, start of the number, code, written with a type word) for each code in folded
+    text, in order; a type word that names two types ("قرار") gives one entry for each."""
+    found: list[tuple[int, int, int, Code, bool]] = []
     taken: list[tuple[int, int]] = []
     for m in _FULL.finditer(folded):
         code = Code(int(m.group(1)), TYPES[m.group(2)], m.group(3).upper().replace("D", "Đ")
                     if m.group(3) in {"du"} else m.group(3).upper())
-        found.append((m.start(), code))
+        found.append((m.start(), m.end(), m.start(1), code, False))
         taken.append((m.start(), m.end()))
     for m in _PARTIAL.finditer(folded):
         if any(s <= m.start(2) < e for s, e in taken):
@@ -99,13 +99,52 @@ def find_codes(text: str) -> list[Code]:
         if re.match(rf"\s*[-/]\s*(?:{_ABBREV})\s*[-/]", tail):
             continue
         for t in types:
-            found.append((m.start(), Code(number, t)))
-    found.sort(key=lambda pair: pair[0])
+            found.append((m.start(), m.end(), m.start(2), Code(number, t), word in _TYPE_WORDS))
+    found.sort(key=lambda item: item[0])
+    return found
+
+
+def find_codes(text: str) -> list[Code]:
+    """All codes in ``text``, in order of first appearance, without duplicates."""
     out: list[Code] = []
-    for _, code in found:
+    for *_, code, _word in _matches(fold(text)):
         if code not in out:
             out.append(code)
     return out
+
+
+def code_mentions(text: str) -> list[tuple[int, int, int, Code, bool]]:
+    """Like :func:`find_codes`, with where each mention is in ``text`` itself: (start, end, start
+    of the number, code, written with a type word such as "Nghị quyết"), one entry per reading."""
+    folded: list[str] = []
+    where: list[int] = []  # index in text of each folded character
+    for i, ch in enumerate(text):
+        f = fold(ch) if not ch.isspace() else " "
+        folded.append(f)
+        where += [i] * len(f)
+    where.append(len(text))
+    return [(where[s], where[e - 1] + 1, where[n], code, word) for s, e, n, code, word in _matches("".join(folded))]
+
+
+def canonical_codes(text: str, known: list[Code]) -> str:
+    """Codes in ``text`` written as the sources write them, where exactly one of the ``known``
+    full codes fits the mention: "QD 37" and "37/QĐ-TW" become "37-QĐ/TW"; after a type word the
+    number takes the full code ("Nghị quyết 18" becomes "Nghị quyết 18-NQ/TW")."""
+    full = list(dict.fromkeys(k for k in known if k.issuer))
+    by_span: dict[tuple[int, int], list] = {}
+    for start, end, num, code, word in code_mentions(text):
+        by_span.setdefault((start, end), []).append((num, code, word))
+    for (start, end), readings in sorted(by_span.items(), reverse=True):
+        fits = list(dict.fromkeys(k for _, code, _ in readings for k in full if code.matches(k)))
+        if len(fits) != 1:
+            continue
+        num, _, word = readings[0]
+        target = fits[0].display
+        if word:
+            text = text[:num] + target + text[end:]
+        elif text[start:end] != target:
+            text = text[:start] + target + text[end:]
+    return text
 
 
 def code_keys(codes: list[Code]) -> list[str]:

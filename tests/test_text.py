@@ -2,7 +2,7 @@
 
 import pytest
 
-from ingest.codes import Code, find_codes, parse_key
+from ingest.codes import Code, canonical_codes, code_mentions, find_codes, parse_key
 from ingest.dates import find_dates
 from ingest.language import detect
 from ingest.normalize import clean_display, fold
@@ -44,6 +44,28 @@ def test_partial_code_matches_full_code_of_same_number_and_type_only():
     assert not Code(38, "QĐ").matches(full)
     assert not Code(9, "NQ", "TW").matches(Code(9, "NQ", "TU"))
     assert parse_key(full.key) == full
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Theo nguồn, Nghị quyết 18 của Trung ương", "Theo nguồn, Nghị quyết 18-NQ/TW của Trung ương"),
+    ("theo quy định QD 37.", "theo quy định 37-QĐ/TW."),
+    ("The Politburo's 39/NQ-TW covers", "The Politburo's 39-NQ/TW covers"),
+    ("Directive No. 24 names them", "Directive No. 24-CT/TU names them"),
+    ("التوجيه رقم 24. القرار رقم 18", "التوجيه رقم 24-CT/TU. القرار رقم 18-NQ/TW"),
+    ("Chỉ thị 24/CT-TU năm 2023", "Chỉ thị 24-CT/TU năm 2023"),
+    ("Nghị quyết số 39-NQ/TW", "Nghị quyết số 39-NQ/TW"),  # already as the sources write it
+    ("Quy định 38 và Kết luận 67", "Quy định 38 và Kết luận 67"),  # no known code fits
+    ("Nghị quyết 28 ngày 5/2/2022", "Nghị quyết 28 ngày 5/2/2022"),  # two known codes fit: unchanged
+])
+def test_answer_codes_take_the_form_the_sources_write(text, expected):
+    known = find_codes("18-NQ/TW 37-QĐ/TW 39-NQ/TW 24-CT/TU 28-NQ/TW 28-NQ/TU")
+    assert canonical_codes(text, known) == expected
+
+
+def test_code_mentions_are_located_in_the_original_text():
+    text = "Theo Quyết định  37/QĐ-TW và Nghị quyết 18"
+    spans = [(text[s:e], text[n:e], c.display, word) for s, e, n, c, word in code_mentions(text)]
+    assert spans == [("37/QĐ-TW", "37/QĐ-TW", "37-QĐ/TW", False), ("Nghị quyết 18", "18", "18-NQ", True)]
 
 
 def test_dates_in_three_languages():
