@@ -20,7 +20,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import AsyncIterator
 
-from ingest.codes import Code, find_codes, parse_key
+from ingest.codes import Code, canonical_codes, find_codes, parse_key
 from ingest.dates import find_dates
 from ingest.language import detect
 from ingest.normalize import fold
@@ -474,6 +474,7 @@ class Answerer:
         second answer: a reply cut off by the token limit is trimmed to
         its last sentence; Arabic fragments copied into a Vietnamese or English reply are
         translated; English number words become digits (so the number check sees them);
+        document codes are written as the given sources write them ("QD 37" -> "37-QĐ/TW");
         sentences left without a citation marker get the source they come from."""
         text = self._joined(self._prefill(purpose, ctx.lang), content).strip()
         if not text or guards.says_not_in_sources(text):
@@ -485,6 +486,8 @@ class Answerer:
             text = self._translate_fragments(ctx, text, chat)
         if ctx.lang == "en":
             text = guards.english_number_words(text)
+        known = [c for p, ex in zip(ctx.sources, ctx.excerpts) for c in find_codes(" ".join(p.codes) + " " + ex)]
+        text = canonical_codes(text, known)
         return self._auto_cite(ctx, text)
 
     def _translate_fragments(self, ctx: _Context, text: str, chat) -> str:

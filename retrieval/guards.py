@@ -221,6 +221,18 @@ def runaway_problem(answer: str) -> str | None:
     return None
 
 
+def echo_problem(answer: str, question: str) -> str | None:
+    """The model handed the question back ("Theo nguồn, Nghị quyết 18 … được nhắc như thế
+    nào? [1]"): the answer ends in a question that is, word for word, mostly the member's."""
+    last = (re.split(r"(?<=[.!?。؟])\s+", _MARKER.sub("", answer).strip()) or [""])[-1].strip()
+    if not last.endswith(("?", "؟")):
+        return None
+    said, asked = re.findall(r"\w+", fold(last)), set(re.findall(r"\w+", fold(question)))
+    if said and sum(w in asked for w in said) >= 0.6 * len(said) and len(said) >= 0.5 * len(asked):
+        return "answer repeats the question"
+    return None
+
+
 # -- people's names -------------------------------------------------------------------------------
 # A small model asked "who is ...?" answers with a plausible Vietnamese name. Names in a Latin-script
 # answer are checked against the sources by their consonant skeleton, which survives the
@@ -297,8 +309,12 @@ def unsupported_names(answer: str, evidence: list[str], question: str) -> list[s
 def check(answer: str, *, lang: str, evidence: list[str], question: str, n_sources: int) -> list[str]:
     problems = []
     if (p := runaway_problem(answer)):
+        if not answer.strip():
+            return [p]
+        problems.append(p)  # what a looping answer states is still checked (see ``ungrounded``)
+    elif (p := echo_problem(answer, question)):
         return [p]
-    if (p := language_problem(answer, lang)):
+    elif (p := language_problem(answer, lang)):
         problems.append(p)
     if (bad := unsupported_numbers(answer, evidence, question)):
         problems.append("numbers in no source: " + ", ".join(bad[:5]))

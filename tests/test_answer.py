@@ -94,6 +94,7 @@ def test_invalid_markers_are_removed(indexed, settings):
     ("", "empty answer"),
     ("هانوي هانوي هانوي هانوي هانوي هانوي " * 60, "runaway"),
     (GOOD_AR.replace("[1]", "[7]"), "no valid citation"),
+    (Q_AR + " [1]", "repeats the question"),
 ])
 def test_a_failed_check_gets_one_strict_retry(indexed, settings, bad, problem):
     answerer, chat = make(indexed, settings, bad, GOOD_AR)
@@ -293,6 +294,17 @@ def test_two_answers_stating_what_no_source_gives_become_not_in_the_sources(inde
     final = asyncio.run(run())[-1].answer
     assert final.abstained and final.mode == "llm-ungrounded"
 
+    # a list the model makes up until it loops counts the same: what it states is still checked
+    made_up = "أشكال التهرب هي: " + " ".join(f"{i}. التهرب من دفع الضرائب والرسوم [1]" for i in range(20, 32))
+    answerer, _ = make(indexed, settings, made_up, GOOD_AR.replace("480", "730"))
+    a = answerer.answer(Q_AR)
+    assert a.abstained and a.mode == "llm-ungrounded", a.checks
+    assert any("repeats itself" in c for c in a.checks) and any("numbers in no source" in c for c in a.checks)
+    # looping while stating only what the sources give is not a sign the sources lack the answer
+    answerer, _ = make(indexed, settings, " ".join([GOOD_AR] * 4), GOOD_AR.replace("480", "730"))
+    a = answerer.answer(Q_AR)
+    assert a.mode == "extractive" and a.citations
+
 
 def test_an_article_the_sources_do_not_hold_is_not_answered(indexed, settings, tmp_path):
     reg = tmp_path / "quy_dinh_37.txt"
@@ -366,3 +378,9 @@ def test_sentences_far_from_the_question_are_left_out_of_the_prompt(indexed, set
     scores = sorted((full.sentence_scores[" ".join(s.split())] for e in short.excerpts for s in e.split(" … ")),
                     reverse=True)
     assert all(x >= max(full.sentence_scores.values()) - 0.01 for x in scores[2:])
+
+
+def test_codes_in_an_answer_are_written_as_the_sources_write_them(indexed, settings):
+    answerer, _ = make(indexed, settings, "Nghị quyết 39 của Bộ Chính trị ban hành ngày 18/7/2023 [1].")
+    a = answerer.answer("NQ 39/NQ-TW của Bộ Chính trị ban hành ngày nào?")
+    assert a.mode == "llm" and "Nghị quyết 39-NQ/TW của Bộ Chính trị" in a.text
