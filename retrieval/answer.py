@@ -434,7 +434,11 @@ class Answerer:
         prompt = load_prompt(purpose, ctx.lang)
         blocks = []
         for n, (p, text) in enumerate(zip(ctx.sources, ctx.excerpts), 1):
-            head = f"[{n}] ({p.title or p.source}" + (f"; {', '.join(p.codes[:4])}" if p.codes else "") + ")"
+            # A short label: a title cut to its first words, no file name (it tells the model nothing
+            # and costs prompt tokens, read again for every question on two cores).
+            label = [_shorten(p.title, 60)] if p.title and p.title != p.source else []
+            label += [", ".join(p.codes[:4])] if p.codes else []
+            head = f"[{n}]" + (f" ({'; '.join(label)})" if label else "")
             blocks.append(f"{head}\n<<<\n{text}\n>>>")
         note = ""
         if ctx.ambiguous:

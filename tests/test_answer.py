@@ -64,7 +64,7 @@ def test_grounded_answer_has_the_contract_fields(indexed, settings):
     assert [c.n for c in a.citations] == [1] and a.citations[0].source == HANOI
     c = a.citations[0]
     assert c.doc_id and c.locator and "480" in c.quote
-    assert a.model == "scripted:test" and a.prompt_version == "answer.ar@4"
+    assert a.model == "scripted:test" and a.prompt_version == "answer.ar@5"
     assert a.passages and all({"text", "score", "source", "locator"} <= set(p) for p in a.passages)
     assert {"retrieve_ms", "total_ms"} <= set(a.timings)
     d = a.to_dict()
@@ -100,7 +100,7 @@ def test_a_failed_check_gets_one_strict_retry(indexed, settings, bad, problem):
     answerer, chat = make(indexed, settings, bad, GOOD_AR)
     a = answerer.answer(Q_AR)
     assert a.mode == "llm-retry" and a.text == GOOD_AR and a.grounded
-    assert a.prompt_version == "answer.ar@4".replace("answer", "strict")
+    assert a.prompt_version == "answer.ar@5".replace("answer", "strict")
     assert any(problem in p for p in a.checks), a.checks
     assert len(chat.calls) == 2 and "broke the rules" in chat.calls[1][0].content
 
@@ -144,7 +144,7 @@ def test_answer_language_follows_the_member_choice(indexed, settings):
     good_en = "Hanoi's party committee has more than 480,000 members, over 9% of the country's total [1]."
     answerer, chat = make(indexed, settings, good_en)
     a = answerer.answer(Q_AR, lang="en")
-    assert a.lang == "en" and a.text == good_en and a.prompt_version == "answer.en@4"
+    assert a.lang == "en" and a.text == good_en and a.prompt_version == "answer.en@5"
     assert "English" in chat.calls[0][0].content
 
 
