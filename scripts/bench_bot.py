@@ -71,7 +71,9 @@ def main() -> int:
     dev = [json.loads(line) for line in (REPO.parent / "shared" / "eval" / "dev.jsonl").open(encoding="utf-8")]
     answerable = [c for c in dev if c["type"] != "unanswerable"]
     by_lang = {lang: [c for c in answerable if c["lang"] == lang] for lang in ("ar", "vi", "en")}
-    picked = [by_lang[lang][i] for i in range(args.questions) for lang in ("ar", "vi", "en")][: args.questions]
+    most = max(len(cases) for cases in by_lang.values())
+    picked = [by_lang[lang][i] for i in range(most) for lang in ("ar", "vi", "en")
+              if i < len(by_lang[lang])][: args.questions]
 
     fake = FakeTelegram().start()
     env = {**os.environ, "TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_BASE_URL": fake.base_url,
@@ -132,6 +134,13 @@ def main() -> int:
                   f"p95 {pct(firsts, 0.95):.2f} s; final answer p50 {statistics.median(finals):.2f} s, "
                   f"p95 {pct(finals, 0.95):.2f} s; first answer words p50 {statistics.median(words):.2f} s, "
                   f"p95 {pct(words, 0.95):.2f} s")
+            # Answers the model wrote arrive word by word (the first words well before the final
+            # answer); quoted answers arrive whole, at once.
+            streamed = [r["words_s"] for r in rows if r["final_s"] - r["words_s"] > 0.3]
+            if streamed:
+                print(f"first words of the {len(streamed)} answers the LLM streamed: p50 "
+                      f"{statistics.median(streamed):.2f} s, p95 {pct(streamed, 0.95):.2f} s, "
+                      f"min {min(streamed):.2f} s, max {max(streamed):.2f} s")
 
         if args.concurrent:
             langs = ("ar", "vi", "en")  # a mix: Arabic questions are quoted at once, the others need the LLM
