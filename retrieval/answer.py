@@ -583,19 +583,22 @@ class Answerer:
         # or of another one only when it matches the question's words at least as well (a second
         # document is cited only when it is as much about the question as the first). Ranking:
         # shared words first (same language), then closeness in meaning (what ranks a sentence of
-        # another language); a line of under six words (a title, a byline) only when nothing else.
+        # another language); a line of under six words (a title, a byline) or a photo caption only
+        # when nothing else. "The best source" is its document: its other passages compete too.
         scored: list[tuple[int, int, int, str]] = []  # (overlap, source n, position, sentence)
         for n, text in enumerate(ctx.excerpts[:3], 1):
             sents = [s for part in text.split(" … ") for s in split_sentences(part)]  # excerpts join with " … "
             scored += [(len(qterms & set(terms(sent))), n, i, sent) for i, sent in enumerate(sents)]
 
         def rank(x):
-            return (len(x[3].split()) < 6, -x[0], -ctx.sentence_scores.get(" ".join(x[3].split()), 0.0), x[2])
+            aside = len(x[3].split()) < 6 or bool(_CAPTION.search(fold(x[3])))
+            return (aside, -x[0], -ctx.sentence_scores.get(" ".join(x[3].split()), 0.0), x[2])
 
         picked: list[tuple[int, str]] = []
         if scored:
-            top = min(x[1] for x in scored)  # the best source that has sentences
-            first = min((x for x in scored if x[1] == top), key=rank)
+            top = min(x[1] for x in scored)  # the best source that has sentences, and its document's
+            best_doc = ctx.sources[top - 1].doc_id  # other passages: all the same document to quote
+            first = min((x for x in scored if ctx.sources[x[1] - 1].doc_id == best_doc), key=rank)
             picked.append((first[1], _shorten(first[3], 300)))
             rest = [x for x in scored if " ".join(x[3].split()) != " ".join(first[3].split())
                     and (ctx.sources[x[1] - 1].doc_id == ctx.sources[first[1] - 1].doc_id
@@ -639,6 +642,11 @@ class Answerer:
             model=self.backend.name if mode.startswith("llm") else "extractive", prompt_version=prompt,
             mode=mode, ambiguous=ctx.ambiguous, timings={k: round(v, 1) for k, v in ctx.timings.items()},
             relevance=round(ctx.result.relevance, 4))
+
+
+# A photo caption's credit, "(Ảnh: …)", "(Photo: …)", "(الصورة: …)" (on fold()ed text): a caption
+# says who was photographed, not what the article says, so it is quoted only when nothing else is.
+_CAPTION = re.compile(r"\((?:anh|photo|الصوره|صوره)\s*:")
 
 
 def _shorten(text: str, n: int) -> str:

@@ -384,3 +384,24 @@ def test_codes_in_an_answer_are_written_as_the_sources_write_them(indexed, setti
     answerer, _ = make(indexed, settings, "Nghị quyết 39 của Bộ Chính trị ban hành ngày 18/7/2023 [1].")
     a = answerer.answer("NQ 39/NQ-TW của Bộ Chính trị ban hành ngày nào?")
     assert a.mode == "llm" and "Nghị quyết 39-NQ/TW của Bộ Chính trị" in a.text
+
+
+def test_a_quote_passes_over_photo_captions(indexed, settings, tmp_path):
+    """A photo caption that shares the most words with the question is still not what the
+    article says about it: it is quoted only when nothing else is."""
+    from retrieval.llm import build_backend
+
+    doc = tmp_path / "conference.md"
+    doc.write_text(
+        "# Hue party building conference\n\n"
+        "Delegates of the Hue party building conference that approved the projects (Photo: Thong Nhat / VNA).\n\n"
+        "In its second session the conference approved 79 projects and 72 documents.\n",
+        encoding="utf-8")
+    ingest_items([str(doc)], settings, indexed, quiet=True)
+    settings.llm_backend = "extractive"
+    settings.answer_sentence_margin = 0.0  # every sentence of the passage is a candidate
+    answerer = Answerer(indexed.search, build_backend(settings), settings)
+    a = answerer.answer("How many projects did the Hue party building conference approve?")
+    assert a.mode == "extractive" and a.citations[0].source == "conference.md"
+    first_quote = a.text.split("«")[1]
+    assert first_quote.startswith("In its second session") and "79 projects" in first_quote
