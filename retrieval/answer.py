@@ -29,6 +29,7 @@ from retrieval.hybrid import HybridSearch, Passage, RetrievalResult
 from retrieval.llm import ChatBackend, resolve_chat
 from retrieval.prompts import load_prompt, messages, topics
 from retrieval.tokenize import terms
+from retrieval.transliteration import annotate_places
 
 log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 1000
@@ -439,6 +440,8 @@ class Answerer:
             label = [_shorten(p.title, 60)] if p.title and p.title != p.source else []
             label += [", ".join(p.codes[:4])] if p.codes else []
             head = f"[{n}]" + (f" ({'; '.join(label)})" if label else "")
+            if ctx.lang != "ar":  # the province's own name beside its Arabic spelling, to copy
+                text = annotate_places(text, ctx.lang)
             blocks.append(f"{head}\n<<<\n{text}\n>>>")
         note = ""
         if ctx.ambiguous:

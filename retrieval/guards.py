@@ -13,6 +13,7 @@ from ingest.codes import find_codes
 from ingest.dates import find_dates
 from ingest.language import detect
 from ingest.normalize import fold
+from retrieval.transliteration import ARABIC_WORD, arabic_skeleton, latin_skeleton, near
 
 NOT_IN_SOURCES = "NOT_IN_SOURCES"
 MAX_ANSWER_CHARS = 1500
@@ -239,68 +240,27 @@ def echo_problem(answer: str, question: str) -> str | None:
 # transliteration into Arabic ("Tô Lâm" / "تو لام": T L M; "Bùi Anh Tuấn" / "بوي آنه توان").
 _SURNAMES = set(("nguyen tran le pham hoang huynh phan vu vo dang bui do ho ngo duong ly dinh luong trinh "
                  "mai to ha dao cao lam doan chu truong thai quach luu kieu la trieu").split())
-_CAP_WORD = r"[A-ZÀ-ỸĐ][a-zà-ỹđ]*"
+_TITLES = {"ong", "ba", "mr", "mrs", "ms", "dr"}  # "Ông Đỗ Văn Chiến": the name starts after the title
+# Upper-case letters of Vietnamese (the range À-Ỹ also holds lower-case ones: "ông", "ủy").
+_UPPER = "".join(ch for ch in map(chr, range(0xC0, 0x1EFA)) if ch.isupper() and fold(ch).isascii())
+_CAP_WORD = rf"[A-Z{_UPPER}][a-zà-ỹđ]*"
 _NAME = re.compile(rf"\b{_CAP_WORD}(?:\s+{_CAP_WORD}){{1,3}}\b")
-_LATIN_SKELETON = [("ngh", "NG"), ("ng", "NG"), ("nh", "N"), ("th", "T"), ("tr", "TR"), ("ch", "S"), ("ph", "F"),
-                   ("kh", "K"), ("gh", "G"), ("gi", "D"), ("qu", "K"), ("c", "K"), ("k", "K"), ("q", "K"),
-                   ("d", "D"), ("z", "D"), ("x", "S"), ("s", "S"), ("v", "F"), ("f", "F"), ("p", "B"),
-                   ("b", "B"), ("m", "M"), ("l", "L"), ("n", "N"), ("h", "H"), ("g", "G"), ("t", "T"), ("r", "R"),
-                   ("j", "D")]
-_ARABIC_SKELETON = str.maketrans({**{c: "" for c in "اأإآىيوعءئؤةـ"}, "ن": "N", "ت": "T", "ط": "T", "ث": "T",
-                                  "د": "D", "ض": "D", "ذ": "D", "ز": "D", "ظ": "D", "ج": "D", "ل": "L", "م": "M",
-                                  "ب": "B", "ف": "F", "ڤ": "F", "ه": "H", "ح": "H", "خ": "K", "ك": "K", "ق": "K",
-                                  "غ": "G", "س": "S", "ص": "S", "ش": "S", "ر": "R"})
-_ARABIC_WORD = re.compile(r"[\u0621-\u064A\u06A4]+")
-
-
-def _latin_skeleton(word: str) -> str:
-    w, out, i = fold(word).lower(), [], 0
-    while i < len(w):
-        for src, dst in _LATIN_SKELETON:
-            if w.startswith(src, i):
-                out.append(dst)
-                i += len(src)
-                break
-        else:
-            i += 1  # a vowel
-    return "".join(out)
-
-
-def _arabic_skeleton(word: str) -> str:
-    word = re.sub(r"ه$", "", word)  # a final ه mostly writes a vowel ("آنه" = Anh)
-    return word.translate(_ARABIC_SKELETON)
-
-
-def _near(a: str, b: str) -> bool:
-    """Equal, or one letter apart for skeletons of four letters or more."""
-    if a == b:
-        return True
-    if len(a) < 4 or abs(len(a) - len(b)) > 1:
-        return False
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1] <= 1
-
-
 def unsupported_names(answer: str, evidence: list[str], question: str) -> list[str]:
     """People's names (a Vietnamese surname and one to three more capitalised words) that the
     question does not contain and no source gives, in Latin letters or transliterated into Arabic."""
-    names = [m.group(0) for m in _NAME.finditer(_MARKER.sub(" ", answer))
-             if fold(m.group(0).split()[0]).lower() in _SURNAMES]
+    found = [m.group(0).split() for m in _NAME.finditer(_MARKER.sub(" ", answer))]
+    found = [words[1:] if fold(words[0]) in _TITLES and len(words) > 2 else words for words in found]
+    names = [" ".join(words) for words in found if fold(words[0]) in _SURNAMES]
     if not names:
         return []
     latin = fold(" ".join([*evidence, question])).lower()
-    arabic = [_arabic_skeleton(w) for t in evidence for w in _ARABIC_WORD.findall(t)]
+    arabic = [arabic_skeleton(w) for t in evidence for w in ARABIC_WORD.findall(t)]
     bad = []
     for name in dict.fromkeys(names):
         if fold(name).lower() in latin:
             continue
-        target = "".join(_latin_skeleton(w) for w in name.split())
-        found = any(_near(target, "".join(arabic[i:i + k])) for k in range(1, 6) for i in range(len(arabic)))
+        target = "".join(latin_skeleton(w) for w in name.split())
+        found = any(near(target, "".join(arabic[i:i + k])) for k in range(1, 6) for i in range(len(arabic)))
         if not found:
             bad.append(name)
     return bad

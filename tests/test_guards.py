@@ -130,6 +130,10 @@ def test_a_name_no_source_gives_is_caught_across_scripts():
     # a name that is in no source (the small model's answer to "who is ...?") is not
     assert unsupported_names("Bí thư Tỉnh ủy là Nguyễn Văn Quyết [1].", [source], "Ai là Bí thư?") == [
         "Nguyễn Văn Quyết"]
+    # after a lower-case word or a title ("ông", "Ông"), and in a Vietnamese answer's lower-case words
+    assert unsupported_names("Bí thư Tỉnh ủy Quảng Ninh là ông Nguyễn Văn Quyên [2].", [source], "Ai?") == [
+        "Nguyễn Văn Quyên"]
+    assert unsupported_names("Ông Đỗ Văn Chiến dự hội nghị [1].", [source], "Ai?") == ["Đỗ Văn Chiến"]
     # the question's own names, and names written in Latin letters in a source, are given
     assert unsupported_names("Nguyễn Văn Quyết nói [1].", [source], "Ông Nguyễn Văn Quyết nói gì?") == []
     assert unsupported_names("Nguyen Van A said so [1].", ["Ông Nguyễn Văn A phát biểu."], "Who?") == []
