@@ -126,6 +126,16 @@ def _without_known_dates(text: str, known: set[str]) -> str:
 _INLINE_ITEM = re.compile(r"(?<![\d.,/-])\d{1,2}[.)](?=\s)")
 
 
+def numbered_list_problem(answer: str) -> str | None:
+    """The prompt asks for one to three sentences; a numbered list of three or more items is
+    what the small model writes when it makes up the list a question asks for ("the 25
+    manifestations … are: 1. … 2. … 3. …", the sources naming none of them)."""
+    numbers = [int(m.group(1)) for m in re.finditer(r"(?:^|(?<=\s)|(?<=:))(\d{1,2})[.)]\s", _MARKER.sub(" ", answer))]
+    if {1, 2, 3} <= set(numbers):
+        return "answer is a numbered list"
+    return None
+
+
 def unsupported_numbers(answer: str, evidence: list[str], question: str) -> list[str]:
     body = _LIST_ITEM.sub(" ", _MARKER.sub(" ", answer))
     if re.search(r"(?<![\d.,/-])1[.)]\s", body) and re.search(r"(?<![\d.,/-])2[.)]\s", body):
@@ -275,6 +285,8 @@ def check(answer: str, *, lang: str, evidence: list[str], question: str, n_sourc
     elif (p := echo_problem(answer, question)):
         return [p]
     elif (p := language_problem(answer, lang)):
+        problems.append(p)
+    if (p := numbered_list_problem(answer)):
         problems.append(p)
     if (bad := unsupported_numbers(answer, evidence, question)):
         problems.append("numbers in no source: " + ", ".join(bad[:5]))
