@@ -609,6 +609,13 @@ class Answerer:
             if rest:
                 second = min(rest, key=lambda x: (*rank(x)[:2], x[1], *rank(x)[2:]))
                 picked.append((second[1], _shorten(second[3], 300)))
+            # The sentence that follows the best one in its passage: where the best sentence
+            # announces ("… tried a number of new forms of party cell activities."), the next one
+            # often says what they are.
+            after = self._next_sentence(ctx.sources[first[1] - 1].text, first[3])
+            if after and not any(" ".join(after.split()) == " ".join(s.split()) for _, s in picked) \
+                    and not (len(after.split()) < 6 or _CAPTION.search(fold(after))):
+                picked.insert(1, (first[1], _shorten(after, 300)))
             picked.sort(key=lambda p: p[0])
         body = "\n".join(f"- «{s}» [{n}]" for n, s in picked)
         text = self._with_ambiguity(ctx, f"{msg['extractive_intro']}\n{body}")
@@ -617,6 +624,15 @@ class Answerer:
         answer = self._make(ctx, text, used, mode=mode, prompt=msg["_version"])
         answer.checks = problems
         return answer
+
+    @staticmethod
+    def _next_sentence(passage: str, sentence: str) -> str | None:
+        sents = split_sentences(passage)
+        key = " ".join(sentence.split())
+        for i, s in enumerate(sents[:-1]):
+            if " ".join(s.split()) == key:
+                return sents[i + 1]
+        return None
 
     def _abstain(self, ctx: _Context, mode: str = "abstain") -> Answer:
         msg = messages(ctx.lang)
