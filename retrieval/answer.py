@@ -102,7 +102,7 @@ class _Context:
     abstain: bool = False
     qvec: object = None  # the question's embedding, when already computed
     off_topic: bool = False
-    sentence_scores: dict = field(default_factory=dict)  # " ".join(sentence.split()) -> closeness
+    sentence_scores: dict = field(default_factory=dict)  # _squash(sentence) -> closeness
 
 
 def split_sentences(text: str) -> list[str]:
@@ -377,7 +377,7 @@ class Answerer:
             if sources[si].doc_id in forced and forced[sources[si].doc_id][:40] in sent:
                 score += 1.0
             scored.append((score, si, ji, sent))
-            ctx.sentence_scores[" ".join(sent.split())] = score
+            ctx.sentence_scores[_squash(sent)] = score
         keep: dict[int, dict[int, str]] = {}
         used = kept = 0
         ranked = sorted(scored, key=lambda x: -x[0])
@@ -594,8 +594,7 @@ class Answerer:
             scored += [(len(qterms & set(terms(sent))), n, i, sent) for i, sent in enumerate(sents)]
 
         def rank(x):
-            aside = len(x[3].split()) < 6 or bool(_CAPTION.search(fold(x[3])))
-            return (aside, -x[0], -ctx.sentence_scores.get(" ".join(x[3].split()), 0.0), x[2])
+            return (_aside(x[3]), -x[0], -ctx.sentence_scores.get(_squash(x[3]), 0.0), x[2])
 
         picked: list[tuple[int, str]] = []
         if scored:
@@ -603,9 +602,8 @@ class Answerer:
             best_doc = ctx.sources[top - 1].doc_id  # other passages: all the same document to quote
             first = min((x for x in scored if ctx.sources[x[1] - 1].doc_id == best_doc), key=rank)
             picked.append((first[1], _shorten(first[3], 300)))
-            rest = [x for x in scored if " ".join(x[3].split()) != " ".join(first[3].split())
-                    and (ctx.sources[x[1] - 1].doc_id == ctx.sources[first[1] - 1].doc_id
-                         or x[0] >= max(first[0], 1))]
+            rest = [x for x in scored if _squash(x[3]) != _squash(first[3])
+                    and (ctx.sources[x[1] - 1].doc_id == best_doc or x[0] >= max(first[0], 1))]
             if rest:
                 second = min(rest, key=lambda x: (*rank(x)[:2], x[1], *rank(x)[2:]))
                 picked.append((second[1], _shorten(second[3], 300)))
@@ -613,8 +611,7 @@ class Answerer:
             # announces ("… tried a number of new forms of party cell activities."), the next one
             # often says what they are.
             after = self._next_sentence(ctx.sources[first[1] - 1].text, first[3])
-            if after and not any(" ".join(after.split()) == " ".join(s.split()) for _, s in picked) \
-                    and not (len(after.split()) < 6 or _CAPTION.search(fold(after))):
+            if after and not _aside(after) and all(_squash(after) != _squash(s) for _, s in picked):
                 picked.insert(1, (first[1], _shorten(after, 300)))
             picked.sort(key=lambda p: p[0])
         body = "\n".join(f"- «{s}» [{n}]" for n, s in picked)
@@ -628,9 +625,9 @@ class Answerer:
     @staticmethod
     def _next_sentence(passage: str, sentence: str) -> str | None:
         sents = split_sentences(passage)
-        key = " ".join(sentence.split())
+        key = _squash(sentence)
         for i, s in enumerate(sents[:-1]):
-            if " ".join(s.split()) == key:
+            if _squash(s) == key:
                 return sents[i + 1]
         return None
 
@@ -668,8 +665,19 @@ class Answerer:
 _CAPTION = re.compile(r"\((?:anh|photo|الصوره|صوره)\s*:")
 
 
+def _aside(sentence: str) -> bool:
+    """A line of under six words (a title, a byline) or a photo caption: quoted only when nothing
+    else is."""
+    return len(sentence.split()) < 6 or bool(_CAPTION.search(fold(sentence)))
+
+
+def _squash(text: str) -> str:
+    """``text`` with its runs of white space as single spaces (how sentences are compared)."""
+    return " ".join(text.split())
+
+
 def _shorten(text: str, n: int) -> str:
-    text = " ".join(text.split())
+    text = _squash(text)
     return text if len(text) <= n else text[:n].rsplit(" ", 1)[0] + " …"
 
 

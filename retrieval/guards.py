@@ -255,6 +255,8 @@ _TITLES = {"ong", "ba", "mr", "mrs", "ms", "dr"}  # "Ông Đỗ Văn Chiến": t
 _UPPER = "".join(ch for ch in map(chr, range(0xC0, 0x1EFA)) if ch.isupper() and fold(ch).isascii())
 _CAP_WORD = rf"[A-Z{_UPPER}][a-zà-ỹđ]*"
 _NAME = re.compile(rf"\b{_CAP_WORD}(?:\s+{_CAP_WORD}){{1,3}}\b")
+
+
 def unsupported_names(answer: str, evidence: list[str], question: str) -> list[str]:
     """People's names (a Vietnamese surname and one to three more capitalised words) that the
     question does not contain and no source gives, in Latin letters or transliterated into Arabic."""
@@ -270,8 +272,7 @@ def unsupported_names(answer: str, evidence: list[str], question: str) -> list[s
         if fold(name).lower() in latin:
             continue
         target = "".join(latin_skeleton(w) for w in name.split())
-        found = any(near(target, "".join(arabic[i:i + k])) for k in range(1, 6) for i in range(len(arabic)))
-        if not found:
+        if not any(near(target, "".join(arabic[i:i + k])) for k in range(1, 6) for i in range(len(arabic))):
             bad.append(name)
     return bad
 

@@ -10,6 +10,7 @@ model a province's Vietnamese name next to its Arabic spelling (``annotate_place
 from __future__ import annotations
 
 import re
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 
@@ -75,11 +76,13 @@ def _places() -> dict[int, list[tuple[str, str]]]:
     three letters (Hà Nội: H N) or shared with another name (Hà Giang, Hải Dương, Hậu Giang) are
     left out: too many Arabic words would match them."""
     names = [line.strip() for line in PLACES_FILE.read_text(encoding="utf-8").splitlines() if line.strip()]
-    skeletons = {n: "".join(latin_skeleton(w) for w in n.replace("-", " ").split()) for n in names}
+    syllables = {n: n.replace("-", " ").split() for n in names}
+    skeletons = {n: "".join(map(latin_skeleton, syllables[n])) for n in names}
+    shared = Counter(skeletons.values())
     out: dict[int, list[tuple[str, str]]] = {}
     for name, sk in skeletons.items():
-        if len(sk) >= 3 and list(skeletons.values()).count(sk) == 1:
-            out.setdefault(len(name.replace("-", " ").split()), []).append((sk, name))
+        if len(sk) >= 3 and shared[sk] == 1:
+            out.setdefault(len(syllables[name]), []).append((sk, name))
     return out
 
 
@@ -90,6 +93,7 @@ def annotate_places(text: str, lang: str) -> str:
     a word such as "مقاطعة", province); a run with a function word ("إنه") never does."""
     places = _places()
     words = list(ARABIC_WORD.finditer(text))
+    skeletons = [arabic_skeleton(w.group(0)) for w in words]
     marks: list[tuple[int, str]] = []
     i = 0
     while i < len(words):
@@ -99,10 +103,10 @@ def annotate_places(text: str, lang: str) -> str:
                 continue
             if any(w.group(0) in _FUNCTION_WORDS for w in run):
                 continue
-            sk = "".join(arabic_skeleton(w.group(0)) for w in run)
-            fits = [n for s, n in places[k] if s == sk]
+            sk = "".join(skeletons[i:i + k])
             if len(sk) < 4 and not (i and words[i - 1].group(0) in _PLACE_WORDS):
-                fits = []  # three letters are too easily met by chance: only after "province of"
+                continue  # three letters are too easily met by chance: only after "province of"
+            fits = [n for s, n in places[k] if s == sk]
             if len(fits) == 1:
                 name = fits[0] if lang == "vi" else strip_vietnamese_diacritics(fits[0])
                 marks.append((run[-1].end(), f" ({name})"))

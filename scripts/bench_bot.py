@@ -95,19 +95,20 @@ def main() -> int:
                 pass
         return out
 
-    def status(pid: int, key: str) -> int:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(key):
-                return int(line.split()[1])
-        return 0
+    def memory_kb(pid: int) -> dict[str, int]:
+        """VmRSS and VmHWM of a process, from one read of its status."""
+        return {line.split(":")[0]: int(line.split()[1])
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                if line.startswith(("VmRSS:", "VmHWM:"))}
 
     def watch():
         while proc.poll() is None:
             try:
                 total = 0
                 for pid in tree(proc.pid):
-                    total += status(pid, "VmRSS:")
-                    peak["hwm"][pid] = max(peak["hwm"].get(pid, 0), status(pid, "VmHWM:"))
+                    mem = memory_kb(pid)
+                    total += mem.get("VmRSS", 0)
+                    peak["hwm"][pid] = max(peak["hwm"].get(pid, 0), mem.get("VmHWM", 0))
                 peak["kb"] = max(peak["kb"], total)
             except OSError:
                 pass

@@ -5,6 +5,7 @@ one of the small model's failure modes and check what the member would see.
 """
 
 import asyncio
+from pathlib import Path
 
 import pytest
 from langchain_core.language_models.chat_models import BaseChatModel
@@ -389,22 +390,27 @@ def test_codes_in_an_answer_are_written_as_the_sources_write_them(indexed, setti
     assert "Nghệ An" not in a.citations[0].quote
 
 
+def quoted_from(indexed, settings, doc: Path, text: str, question: str):
+    """``question`` answered by the extractive backend once ``doc`` (``text``) is ingested, every
+    sentence of its passages a candidate."""
+    from retrieval.llm import build_backend
+
+    doc.write_text(text, encoding="utf-8")
+    ingest_items([str(doc)], settings, indexed, quiet=True)
+    settings.llm_backend = "extractive"
+    settings.answer_sentence_margin = 0.0
+    return Answerer(indexed.search, build_backend(settings), settings).answer(question)
+
+
 def test_a_quote_passes_over_photo_captions(indexed, settings, tmp_path):
     """A photo caption that shares the most words with the question is still not what the
     article says about it: it is quoted only when nothing else is."""
-    from retrieval.llm import build_backend
-
-    doc = tmp_path / "conference.md"
-    doc.write_text(
+    a = quoted_from(
+        indexed, settings, tmp_path / "conference.md",
         "# Hue party building conference\n\n"
         "Delegates of the Hue party building conference that approved the projects (Photo: Thong Nhat / VNA).\n\n"
         "In its second session the conference approved 79 projects and 72 documents.\n",
-        encoding="utf-8")
-    ingest_items([str(doc)], settings, indexed, quiet=True)
-    settings.llm_backend = "extractive"
-    settings.answer_sentence_margin = 0.0  # every sentence of the passage is a candidate
-    answerer = Answerer(indexed.search, build_backend(settings), settings)
-    a = answerer.answer("How many projects did the Hue party building conference approve?")
+        "How many projects did the Hue party building conference approve?")
     assert a.mode == "extractive" and a.citations[0].source == "conference.md"
     first_quote = a.text.split("«")[1]
     assert first_quote.startswith("In its second session") and "79 projects" in first_quote
@@ -413,20 +419,13 @@ def test_a_quote_passes_over_photo_captions(indexed, settings, tmp_path):
 def test_a_quote_keeps_the_sentence_that_follows_the_best_one(indexed, settings, tmp_path):
     """Where the best sentence announces ("tried new forms of activities"), the sentence after
     it in the passage says what they are: it is quoted with it."""
-    from retrieval.llm import build_backend
-
-    doc = tmp_path / "cells.md"
-    doc.write_text(
+    a = quoted_from(
+        indexed, settings, tmp_path / "cells.md",
         "# Party cells in Hue\n\n"
         "Recently the standing committee of Hue tried new forms of party cell activities. "
         "These are meetings in residential areas and meetings held online every month. "
         "The standing committee of Hue also reviewed the forms of cell activities of last year.\n",
-        encoding="utf-8")
-    ingest_items([str(doc)], settings, indexed, quiet=True)
-    settings.llm_backend = "extractive"
-    settings.answer_sentence_margin = 0.0
-    answerer = Answerer(indexed.search, build_backend(settings), settings)
-    a = answerer.answer("Which new forms of party cell activities did the standing committee of Hue try?")
+        "Which new forms of party cell activities did the standing committee of Hue try?")
     assert a.citations[0].source == "cells.md"
     quotes = [q.split("»")[0] for q in a.text.split("«")[1:]]
     assert quotes[0].startswith("Recently the standing committee") and quotes[1].startswith("These are meetings")
