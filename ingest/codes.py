@@ -35,6 +35,20 @@ _TYPE_WORDS: dict[str, tuple[str, ...]] = {
     "الاستنتاج": ("KL",), "استنتاج": ("KL",), "الخلاصه": ("KL",), "البرنامج": ("CTr",),
     "برنامج": ("CTr",), "التعليمات": ("HD",), "الخطه": ("KH",), "خطه": ("KH",),
 }
+
+
+def _arabic_forms(word: str) -> set[str]:
+    """``word`` with the proclitics Arabic writes onto it: "و"/"ف" (and), "ب" (by), "ك" (as),
+    "ل" (for; "ل" + "القرار" is written "للقرار")."""
+    forms = {word, "ب" + word, "ك" + word, "لل" + word[2:] if word.startswith("ال") else "ل" + word}
+    return forms | {c + f for f in forms for c in "وف"}
+
+
+for _word, _types in list(_TYPE_WORDS.items()):
+    if re.match(r"[\u0600-\u06ff]", _word):
+        for _form in _arabic_forms(_word):
+            _TYPE_WORDS.setdefault(_form, _types)
+
 _ABBREV = "|".join(sorted(TYPES, key=len, reverse=True))
 _WORDS = "|".join(sorted((re.escape(w) for w in _TYPE_WORDS), key=len, reverse=True))
 
@@ -44,6 +58,8 @@ _FULL = re.compile(rf"(?<![\w.])(\d{{1,4}})\s*[-/]\s*({_ABBREV})\s*[-/]\s*([a-z]
 _PARTIAL = re.compile(
     rf"(?<!\w)({_WORDS}|{_ABBREV})\.?\s*(?:so|no\.?|number|#|رقم|n°)?\s*(\d{{1,4}})(?![\d])(?!\s*[-/]\s*\d)"
 )
+# 18-NQ, 37/QĐ: number and type without an issuer (a partial code).
+_NUMBER_TYPE = re.compile(rf"(?<![\w.,/-])(\d{{1,4}})\s*[-/]\s*({_ABBREV})(?![\w/-])")
 
 
 @dataclass(frozen=True)
@@ -86,8 +102,14 @@ def _matches(folded: str) -> list[tuple[int, int, int, Code, bool]]:
                     if m.group(3) in {"du"} else m.group(3).upper())
         found.append((m.start(), m.end(), m.start(1), code, False))
         taken.append((m.start(), m.end()))
+    for m in _NUMBER_TYPE.finditer(folded):
+        if any(s <= m.start(1) < e for s, e in taken) or _is_year(int(m.group(1))):
+            continue
+        found.append((m.start(), m.end(), m.start(1), Code(int(m.group(1)), TYPES[m.group(2)]), False))
+        taken.append((m.start(), m.end()))
     for m in _PARTIAL.finditer(folded):
         if any(s <= m.start(2) < e for s, e in taken):
+            # "Nghị quyết 18-NQ": the type word belongs to the code after it.
             continue
         number = int(m.group(2))
         if _is_year(number):

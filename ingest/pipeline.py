@@ -26,6 +26,12 @@ log = logging.getLogger(__name__)
 
 SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".pdf", ".docx", ".html", ".htm"}
 
+# Raise when what `prepare` extracts from the same text changes (chunks, codes, dates): a
+# document's hash covers it, so ingesting the same file again after an upgrade re-indexes it
+# (vectors of unchanged chunk texts come from the embedding cache).
+# 2: codes after Arabic proclitics ("والقرار رقم 18") and without issuer ("18-NQ").
+PIPELINE_VERSION = 2
+
 
 @dataclass
 class Outcome:
@@ -63,7 +69,7 @@ def prepare(text: str, source: str, *, title: str | None = None, kind: str = "tx
     display = clean_display(text)
     if not display:
         raise IngestError(source, "empty document: no text found")
-    content_hash = hashlib.sha256(display.encode()).hexdigest()
+    content_hash = hashlib.sha256(f"{PIPELINE_VERSION}\n{display}".encode()).hexdigest()
     doc_id = doc_id_for(source)
     lang = detect(display)
     title = _title(title, display, source)

@@ -47,6 +47,19 @@ def test_reingest_is_a_noop(services):
     assert services.store.count() == count
 
 
+def test_new_pipeline_version_reindexes_the_same_text_from_the_embedding_cache(services, monkeypatch):
+    import ingest.pipeline
+
+    text = "تنفيذ القرار رقم 18 والقرار رقم 28 بشأن الجهاز."
+    first = services.index.put(prepare(text, "doc.txt"))
+    assert services.index.put(prepare(text, "doc.txt")).status == "unchanged"
+    monkeypatch.setattr(ingest.pipeline, "PIPELINE_VERSION", ingest.pipeline.PIPELINE_VERSION + 1)
+    again = services.index.put(prepare(text, "doc.txt"))
+    assert (again.status, again.embedded) == ("updated", 0)  # the chunk text's vector is cached
+    assert set(services.store.ids()) == set(services.catalog.chunk_ids(first.doc_id))
+    assert services.catalog.get(first.doc_id).codes == ["18-nq", "18-qd", "28-nq", "28-qd"]
+
+
 def test_changed_document_replaces_old_chunks(services):
     services.index.put(prepare("Điều 1. Nội dung cũ về tổ chức cơ sở đảng.", "doc.txt"))
     old_ids = set(services.catalog.chunk_ids(prepare("x", "doc.txt").doc.doc_id))

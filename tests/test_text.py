@@ -33,6 +33,16 @@ def test_codes_are_canonicalised(text, expected):
     assert [c.display for c in find_codes(text)] == [expected]
 
 
+@pytest.mark.parametrize("text,expected", [
+    ("والقرار رقم 18", ["18-NQ", "18-QĐ"]), ("للقرار رقم 18-NQ", ["18-NQ"]),
+    ("عملاً باللائحة رقم 37", ["37-QĐ"]), ("وفقاً للتوجيه رقم 24", ["24-CT"]),
+    ("وكالخطة رقم 5", ["05-KH"]), ("Nghị quyết 18-NQ", ["18-NQ"]), ("theo 37/QĐ", ["37-QĐ"]),
+    ("والمقرر 18", []), ("1.000-KH", []), ("5-2022", []),
+])
+def test_codes_after_arabic_proclitics_and_without_issuer(text, expected):
+    assert [c.display for c in find_codes(text)] == expected
+
+
 def test_years_and_dates_are_not_codes():
     assert find_codes("kế hoạch 2025, giai đoạn 2022-2025, 16/12/2024") == []
 
