@@ -232,15 +232,39 @@ def runaway_problem(answer: str) -> str | None:
     return None
 
 
+# Words an answer may add without saying anything: the lead-in ("According to the sources",
+# "Theo nguồn", "وفقاً للمصادر") and function words, folded.
+_FILLER = set(fold("""according to the sources source said says is are was were be been a an of in on for by
+with through thru and or its it their they this that these those as at from has have had will would
+can do does did which who also there here into about than then so such
+theo nguồn các là của và những được trong cho với đã có này đó về để thì mà như từ tại sẽ đang vào
+một rằng khi cũng
+وفقا للمصادر المصادر المصدر حسب في من على إلى عن أن إن هذا هذه التي الذي الذين و هو هي كان كانت
+قد ما مع بين""").split())
+# A yes or a no is an answer even where the question holds the same word ("Có phải …?" - "Có.").
+_YES_NO = set(fold("yes no not có không đúng sai نعم لا كلا").split())
+
+
+def _stem(word: str) -> str:
+    return word[:4]  # "innovated" ~ "innovate", "personal" ~ "personel"
+
+
 def echo_problem(answer: str, question: str) -> str | None:
-    """The model handed the question back ("Theo nguồn, Nghị quyết 18 … được nhắc như thế
-    nào? [1]"): the answer ends in a question that is, word for word, mostly the member's."""
-    last = (re.split(r"(?<=[.!?。؟])\s+", _MARKER.sub("", answer).strip()) or [""])[-1].strip()
-    if not last.endswith(("?", "؟")):
-        return None
-    said, asked = re.findall(r"\w+", fold(last)), set(re.findall(r"\w+", fold(question)))
-    if said and sum(w in asked for w in said) >= 0.6 * len(said) and len(said) >= 0.5 * len(asked):
+    """The model handed the question back. Either the answer ends in a question that is, word for
+    word, mostly the member's ("Theo nguồn, Nghị quyết 18 … được nhắc như thế nào? [1]"), or it
+    says nothing the question does not ("how did hanoi innovate its leadership thru personel
+    work?" - "According to the sources, Hanoi innovated its leadership through personal work.")."""
+    text = _MARKER.sub(" ", answer).strip()
+    asked_words = re.findall(r"\w+", fold(question))
+    stems = {_stem(w) for w in asked_words if not w.isdigit()}
+    last = (re.split(r"(?<=[.!?。؟])\s+", text) or [""])[-1].strip()
+    said, asked = re.findall(r"\w+", fold(last)), set(asked_words)
+    if (last.endswith(("?", "؟")) and said and sum(w in asked for w in said) >= 0.6 * len(said)
+            and len(said) >= 0.5 * len(asked)):
         return "answer repeats the question"
+    if not [w for w in re.findall(r"\w+", fold(text)) if w in _YES_NO or (
+            w not in _FILLER and w not in asked and (w.isdigit() or _stem(w) not in stems))]:
+        return "answer says nothing the question does not"
     return None
 
 
