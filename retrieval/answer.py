@@ -27,7 +27,7 @@ from ingest.normalize import fold
 from retrieval import guards
 from retrieval.hybrid import HybridSearch, Passage, RetrievalResult
 from retrieval.llm import ChatBackend, resolve_chat
-from retrieval.prompts import load_prompt, messages, topics
+from retrieval.prompts import LANGS, load_prompt, messages, topics
 from retrieval.tokenize import terms
 from retrieval.transliteration import annotate_places
 
@@ -117,6 +117,25 @@ class Answerer:
         self._topics = None  # (on-topic, off-topic) prototype vectors, embedded on first use
 
     # -- the contract ------------------------------------------------------------------------
+    def warm_up(self) -> None:
+        """Start the local model and read each language's fixed instructions into its prompt cache
+        (llama.cpp keeps each prefix in RAM across languages), so the first question in a language
+        after a start reads only its sources and question. Other backends: nothing to do."""
+        if not self._local_model:
+            return
+        from langchain_core.messages import HumanMessage, SystemMessage
+
+        chat = resolve_chat(self.backend)
+        for lang in LANGS:
+            system, user = load_prompt("answer", lang).render(sources="", question="")
+            t = time.perf_counter()
+            try:
+                chat.invoke([SystemMessage(system), HumanMessage(user)], max_tokens=1)
+            except Exception as exc:  # a slow first answer, not a failure
+                log.warning("warm-up of the %s prompt failed: %s", lang, exc)
+                return
+            log.info("warm-up: %s prompt prefix read in %.1f s", lang, time.perf_counter() - t)
+
     def answer(self, question: str, lang: str | None = None) -> Answer:
         ctx = self._prepare(question, lang)
         if ctx.abstain:

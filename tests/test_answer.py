@@ -16,6 +16,7 @@ from pydantic import Field
 from partybot.cli import ingest_items
 from retrieval.answer import Answerer
 from retrieval.llm import ChatBackend
+from retrieval.prompts import load_prompt
 
 Q_AR = "كم عدد أعضاء الحزب في لجنة الحزب بهانوي؟"
 GOOD_AR = "تضم لجنة الحزب في هانوي أكثر من 480 ألف عضو، أي أكثر من 9% من أعضاء الحزب في البلاد [1]."
@@ -55,6 +56,19 @@ def indexed(settings, services):
 def make(indexed, settings, *replies):
     chat = ScriptedChat(replies=list(replies))
     return Answerer(indexed.search, ChatBackend(chat, "scripted:test"), settings), chat
+
+
+def test_warm_up_reads_each_languages_fixed_instructions_on_the_local_model_only(indexed, settings):
+    chat = ScriptedChat(replies=["x", "x", "x"])
+    Answerer(indexed.search, ChatBackend(chat, "local:test"), settings).warm_up()
+    assert len(chat.calls) == 3
+    for (system, user), lang in zip(chat.calls, ("vi", "ar", "en")):
+        prompt = load_prompt("answer", lang)
+        assert system.content == prompt.system
+        assert user.content == prompt.render(sources="", question="")[1]  # the prefix every question shares
+    other = ScriptedChat(replies=["x"])
+    Answerer(indexed.search, ChatBackend(other, "openai:test"), settings).warm_up()
+    assert other.calls == []  # a hosted model: no calls it would bill
 
 
 def test_grounded_answer_has_the_contract_fields(indexed, settings):

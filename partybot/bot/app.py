@@ -114,10 +114,8 @@ async def _post_init(app: Application) -> None:
 
 
 def _warm(deps: Deps) -> None:
-    from retrieval.llm import resolve_chat
-
     deps.services.search.search("warm up", k=1)
-    resolve_chat(deps.services.answerer.backend)
+    deps.services.answerer.warm_up()
 
 
 async def _purge_loop(deps: Deps) -> None:
