@@ -16,12 +16,19 @@ import re
 from dataclasses import dataclass, field
 
 # (level, pattern) for section headings; lower level = bigger unit.
+# A heading is numbered: "Chương II", "Mục 1", "Điều 5", "Phần thứ nhất", not "Chương trình
+# hành động…" (programme), "Mục tiêu…" (goal) or "Điều lệ Đảng…" (the Party Charter).
+_NUMBERED = r"(?:\d+[a-z]?|[IVXLC]+|[A-Z])(?![\w])"
 _HEADINGS: list[tuple[int, re.Pattern[str]]] = [
-    (0, re.compile(r"^(?:PHẦN|Phần|PART|Part|الباب)\s+[\w]+", re.U)),
-    (1, re.compile(r"^(?:CHƯƠNG|Chương|CHAPTER|Chapter|الفصل)\s+[\w]+", re.U)),
-    (2, re.compile(r"^(?:MỤC|Mục|SECTION|Section)\s+[\w]+", re.U)),
-    (3, re.compile(r"^(?:ĐIỀU|Điều|ARTICLE|Article|المادة|مادة)\s+[\w]+", re.U)),
+    (0, re.compile(rf"^(?:(?:PHẦN|Phần)\s+(?:THỨ|thứ)\s+\w+|(?:PHẦN|Phần|PART|Part)\s+{_NUMBERED}|الباب\s+\S+)", re.U)),
+    (1, re.compile(rf"^(?:(?:CHƯƠNG|Chương|CHAPTER|Chapter)\s+{_NUMBERED}|الفصل\s+\S+)", re.U)),
+    (2, re.compile(rf"^(?:MỤC|Mục|SECTION|Section)\s+{_NUMBERED}", re.U)),
+    (3, re.compile(rf"^(?:(?:ĐIỀU|Điều|ARTICLE|Article)\s+{_NUMBERED}|(?:المادة|مادة)\s+\S+)", re.U)),
 ]
+# "Điều 1. Nói, viết, làm trái…": an article whose text follows its number on the same line is
+# a heading however long the line.
+_INLINE_ARTICLE = re.compile(
+    rf"^(?:(?:ĐIỀU|Điều|ARTICLE|Article)\s+{_NUMBERED}|(?:المادة|مادة)\s+[^\s.:]+)\s*[.:]\s", re.U)
 _CLAUSE = re.compile(r"^(?:(?:Khoản|KHOẢN|Clause|البند)\s+(\d+)|(\d{1,2})\s*[.)]\s)", re.U)
 _POINT = re.compile(r"^([a-zđ])\)\s", re.U)
 _SENTENCE_END = re.compile(r"(?<=[.!?؟…:;])[\"'”»)]*\s+")
@@ -51,12 +58,12 @@ class _Unit:
 
 
 def _heading(line: str) -> tuple[int, str] | None:
-    if len(line) > _MAX_HEADING_CHARS:
+    if len(line) > _MAX_HEADING_CHARS and not _INLINE_ARTICLE.match(line):
         return None
     for level, pattern in _HEADINGS:
         m = pattern.match(line)
         if m:
-            label = re.split(r"[.:\-–]\s", line, maxsplit=1)[0].strip()
+            label = re.split(r"[.:\-–]\s", line, maxsplit=1)[0].strip().rstrip(".:")
             return level, label[:80]
     return None
 

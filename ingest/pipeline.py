@@ -30,7 +30,9 @@ SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".pdf", ".docx", ".html", ".ht
 # document's hash covers it, so ingesting the same file again after an upgrade re-indexes it
 # (vectors of unchanged chunk texts come from the embedding cache).
 # 2: codes after Arabic proclitics ("والقرار رقم 18") and without issuer ("18-NQ").
-PIPELINE_VERSION = 2
+# 3: numbered headings only ("Điều lệ", "Mục tiêu" are not); an article written on one line with
+#    its text starts a section however long the line.
+PIPELINE_VERSION = 3
 
 
 @dataclass

@@ -32,6 +32,25 @@ def test_chunks_follow_articles_and_carry_locators():
         assert text[c.start:c.end] == c.text
 
 
+def test_an_article_written_on_one_line_with_its_text_is_a_heading_however_long():
+    prohibited = "Nói, viết, làm trái hoặc không thực hiện Cương lĩnh chính trị, Điều lệ Đảng, nghị quyết, " * 2
+    text = ("QUY ĐỊNH VỀ NHỮNG ĐIỀU ĐẢNG VIÊN KHÔNG ĐƯỢC LÀM\n"
+            f"Điều 1. {prohibited}\n"
+            "Điều lệ Đảng quy định đảng viên phải chấp hành nghị quyết.\n"
+            f"Điều 2. Tuyên truyền, phát tán, xuyên tạc đường lối của Đảng; {prohibited}\n"
+            "Chương trình hành động của Tỉnh ủy nêu rõ các bước thực hiện.\n"
+            "Mục tiêu của Quy định là giữ kỷ luật đảng.\n"
+            "ĐIỀU 3. Quy định này có hiệu lực từ ngày ký.\n"
+            "المادة الأولى: " + "يحظر على أعضاء الحزب مخالفة البرنامج السياسي. " * 5 + "\n")
+    chunks = chunk_text(text, target=300, maximum=600)
+    assert [c.locator[0] for c in chunks] == ["Điều 1", "Điều 2", "ĐIỀU 3", "المادة الأولى"]
+    # "Điều lệ Đảng…" (the Charter), "Chương trình…" (a programme), "Mục tiêu…" (a goal): text, not headings
+    assert "Điều lệ Đảng quy định" in chunks[0].text
+    assert "Chương trình hành động" in chunks[1].text and "Mục tiêu" in chunks[1].text
+    for c in chunks:
+        assert text[c.start:c.end] == c.text
+
+
 def test_english_and_arabic_articles():
     text = "Article 1\nScope of this regulation.\nArticle 2\nSubjects.\n"
     assert [c.locator[0] for c in chunk_text(text)] == ["Article 1", "Article 2"]
