@@ -20,7 +20,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import AsyncIterator
 
-from ingest.codes import Code, canonical_codes, find_codes, parse_key
+from ingest.codes import Code, canonical_codes, code_mentions, find_codes, parse_key
 from ingest.dates import find_dates
 from ingest.language import detect
 from ingest.normalize import fold
@@ -36,6 +36,20 @@ MAX_QUESTION_CHARS = 1000
 # "Article 5", "Điều 5", "المادة 5" (matched on fold()ed text: no diacritics, unified letters)
 _ARTICLE = re.compile(r"(?:\bdieu|\barticle|\bart\.|الماده|ماده)\s*(?:so\s*|رقم\s*|no\.?\s*)?(\d{1,3})\b")
 _SENT = re.compile(r"(?<=[.!?؟。])\s+|\n+")
+# A locator part that names an article, and a sentence that starts one.
+_ARTICLE_PART = re.compile(r"(?:ĐIỀU|Điều|ARTICLE|Article|المادة|مادة)\s+\S+$")
+_ARTICLE_START = re.compile(r"(?:ĐIỀU|Điều|ARTICLE|Article|المادة|مادة)\s+\S{1,8}\s*[.:]")
+# Words that ask about a document in general ("what does it say", "according to"), folded and
+# stemmed like the question's terms (see ``_digest``).
+_GENERAL = set(terms("""nói nêu gồm nội dung đề cập quy định yêu cầu chính những điều gì theo văn bản
+    say says cover covers contain contains content about include includes main provisions rules under
+    according document list what which tell
+    تنص ينص يقول تقول محتوى تتضمن يتضمن بنود أحكام وفق حسب ماذا ما الوثيقة"""))
+MAX_DIGEST_ARTICLES = 15
+# A question that asks when (on fold()ed text): "khi nào", "ngày nào", "bao giờ", "when", "متى".
+_WHEN = re.compile(r"\b(?:khi nao|ngay nao|nam nao|thang nao|bao gio|thoi gian nao|when|what date|which year)\b|متي|تاريخ")
+# What only numbers the text after it: "Điều 1.", "Article 2:", "المادة 3.", "Khoản 2.", "1.", "a)".
+_LABEL = re.compile(r"(?:(?:điều|article|المادة|مادة|khoản|clause|البند)\s+\S{1,8}|\d{1,3}|[a-zđ])\s*[.:)]", re.I)
 
 
 @dataclass
@@ -103,10 +117,21 @@ class _Context:
     qvec: object = None  # the question's embedding, when already computed
     off_topic: bool = False
     sentence_scores: dict = field(default_factory=dict)  # _squash(sentence) -> closeness
+    digest: tuple | None = None  # (title, articles left out, the first one left out): see _digest
 
 
 def split_sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENT.split(text) if s and len(s.strip()) > 1]
+    """Sentences and lines of ``text``; an article's or clause's number stays with its text
+    ("Điều 1. Nói, viết, làm trái…" is one sentence, not "Điều 1." and the rest)."""
+    out: list[str] = []
+    label = ""
+    for s in (s.strip() for s in _SENT.split(text) if s):
+        if _LABEL.fullmatch(s):
+            label = f"{label} {s}".strip()
+        elif len(s) > 1:
+            out.append(f"{label} {s}" if label else s)
+            label = ""
+    return out + ([label] if label else [])
 
 
 class Answerer:
@@ -267,8 +292,8 @@ class Answerer:
             # else they say about the document (answering from the rest would invent its content).
             found = self._article_passages(asked, result.passages)
             abstain = not found
-            ids = {f.chunk_id for f in found}
-            result.passages = found + [p for p in result.passages if p.chunk_id not in ids]
+            article_ids = {f.chunk_id for f in found}
+            result.passages = found + [p for p in result.passages if p.chunk_id not in article_ids]
         qvec = None
         off_topic = False
         if not abstain and not qcodes and self._topic_gate_on():
@@ -280,7 +305,11 @@ class Answerer:
             return ctx
         ctx.ambiguous = self._ambiguity(qcodes)
         ctx.sources = self._choose_sources(result, ctx.ambiguous)
+        if asked:  # the asked article is the answer, not the passages that share its words
+            ctx.sources = [p for p in ctx.sources if p.chunk_id in article_ids] or ctx.sources
         self._excerpts(ctx)
+        if not asked and not ctx.ambiguous and self._quote_instead(ctx):
+            self._digest(ctx)
         ctx.timings["context_ms"] = (time.perf_counter() - t0) * 1000 - timings["retrieve_ms"]
         return ctx
 
@@ -300,6 +329,43 @@ class Answerer:
                 if len(found) >= limit:
                     return found
         return found
+
+    def _digest(self, ctx: _Context) -> None:
+        """A question about a document with articles as a whole gets its articles, one sentence
+        each, in order: "Đảng viên không được làm gì theo Quy định 37?" asks for every article of
+        "Quy định 37-QĐ/TW về những điều đảng viên không được làm", not for the two sentences that
+        share most words with the question. "As a whole": each of the question's words is in the
+        document's title or only asks in general ("nói gì", "what does … say", "theo"); a question
+        with a word of its own ("hiệu lực") is answered from its closest sentences as usual."""
+        snap = self.search.snapshot()
+        doc = snap.docs.get(ctx.sources[0].doc_id) if ctx.sources else None
+        if doc is None or not doc.title or doc.title == doc.source:
+            return
+        asked = _content_terms(ctx.question)
+        if not asked <= set(terms(doc.title)) | _GENERAL:
+            return
+        first_chunk: dict[str, int] = {}  # article label -> its first chunk, in document order
+        for i in sorted(snap.chunks_by_doc.get(doc.doc_id, ()), key=lambda i: snap.chunks[i].ordinal):
+            label = next((part for part in snap.chunks[i].locator if _ARTICLE_PART.match(part)), None)
+            if label:
+                first_chunk.setdefault(label, i)
+        if len(first_chunk) < 3:
+            return
+        sources, excerpts = [], []
+        for label, i in first_chunk.items():
+            if len(sources) == MAX_DIGEST_ARTICLES:
+                break
+            p = self._passage_for_chunk(snap.chunks[i].chunk_id)
+            sents = split_sentences(p.text) if p else []
+            sent = next((x for x in sents if _ARTICLE_START.match(x)), None) or next(
+                (x for x in sents if not _aside(x)), None)
+            if sent:
+                sources.append(p)
+                excerpts.append(sent)
+        if len(sources) >= 3:
+            left = list(first_chunk)[len(sources):]
+            ctx.sources, ctx.excerpts = sources, excerpts
+            ctx.digest = (doc.title, len(left), left[0] if left else "")
 
     def _quote_instead(self, ctx: _Context) -> bool:
         """With the local model, a question in the language of its best sources is answered by
@@ -596,11 +662,16 @@ class Answerer:
     def _extractive(self, ctx: _Context, problems: list[str], mode: str = "extractive") -> Answer:
         """Quote the best sentences (original language) with their citations: always grounded."""
         msg = messages(ctx.lang)
-        # Content words only: the question's codes and word pairs would favour a title line that
-        # merely repeats the code over the sentence that answers.
-        code_parts = {x for c in find_codes(ctx.question) for x in terms(c.display)}
-        qterms = {x for x in terms(ctx.question, query=True)
-                  if "_" not in x and not x.startswith("code:") and x not in code_parts}
+        if ctx.digest:  # a document's articles, one sentence each (see _digest)
+            title, left, example = ctx.digest
+            lines = [f"- «{_shorten(x, 220)}» [{n}]" for n, x in enumerate(ctx.excerpts, 1)]
+            text = "\n".join([msg["digest_intro"].format(title=_shorten(title, 120)), *lines])
+            if left:
+                text += "\n" + msg["digest_more"].format(n=left, example=example)
+            answer = self._make(ctx, text, list(range(1, len(ctx.sources) + 1)), mode=mode, prompt=msg["_version"])
+            answer.checks = problems
+            return answer
+        qterms = _content_terms(ctx.question)
         # The best sentence of the best source, then the next best sentence: of the same document,
         # or of another one only when it matches the question's words at least as well (a second
         # document is cited only when it is as much about the question as the first). Ranking:
@@ -608,12 +679,22 @@ class Answerer:
         # another language); a line of under six words (a title, a byline) or a photo caption only
         # when nothing else. "The best source" is its document: its other passages compete too.
         scored: list[tuple[int, int, int, str]] = []  # (overlap, source n, position, sentence)
+        when = bool(_WHEN.search(fold(ctx.question)))  # a date counts as a shared word
         for n, text in enumerate(ctx.excerpts[:3], 1):
             sents = [s for part in text.split(" … ") for s in split_sentences(part)]  # excerpts join with " … "
-            scored += [(len(qterms & set(terms(sent))), n, i, sent) for i, sent in enumerate(sents)]
+            scored += [(len(qterms & set(terms(sent))) + (1 if when and find_dates(sent) else 0), n, i, sent)
+                       for i, sent in enumerate(sents)]
+
+        # The title of a document with articles (a regulation's name) heads its first article's
+        # passage but answers nothing the citation does not show: the words it shares with the
+        # question do not count, and it ranks by closeness in meaning alone. (A news article's
+        # headline is content, and keeps its words.)
+        titles = {_squash(p.title).casefold() for p in ctx.sources
+                  if p.title and any(_ARTICLE_PART.match(x) for x in p.locator.split(" › "))}
 
         def rank(x):
-            return (_aside(x[3]), -x[0], -ctx.sentence_scores.get(_squash(x[3]), 0.0), x[2])
+            shared = 0 if _squash(x[3]).casefold() in titles else x[0]
+            return (_aside(x[3]), -shared, -ctx.sentence_scores.get(_squash(x[3]), 0.0), x[2])
 
         picked: list[tuple[int, str]] = []
         if scored:
@@ -682,6 +763,15 @@ class Answerer:
 # A photo caption's credit, "(Ảnh: …)", "(Photo: …)", "(الصورة: …)" (on fold()ed text): a caption
 # says who was photographed, not what the article says, so it is quoted only when nothing else is.
 _CAPTION = re.compile(r"\((?:anh|photo|الصوره|صوره)\s*:")
+
+
+def _content_terms(question: str) -> set[str]:
+    """The question's own words, as terms: without the codes it names ("Quy định 37", "QĐ 37",
+    "37-QĐ/TW" are the document, not what is asked about it) and without word pairs, which
+    would favour a title line that merely repeats the document's name."""
+    for start, end, *_ in sorted(code_mentions(question), reverse=True):
+        question = question[:start] + " " + question[end:]
+    return {x for x in terms(question, query=True) if "_" not in x and not x.startswith("code:")}
 
 
 def _aside(sentence: str) -> bool:

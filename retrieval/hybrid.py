@@ -41,7 +41,8 @@ class Passage:
     score: float = 0.0
     dense: float = 0.0
     lexical: float = 0.0
-    code_match: int = 0  # 2: the chunk carries a code from the question; 1: its document does
+    code_match: int = 0  # 2: the chunk carries a code from the question, or its document is the
+    # named one (primary code); 1: its document mentions the code
     doc_date: str | None = None
 
     def to_dict(self) -> dict:
@@ -73,6 +74,10 @@ class FusionWeights:
     cross_lingual: float = 0.2
     code_chunk: float = 0.3
     code_doc: float = 0.03
+    # On top of code_chunk, for every chunk of a document that *is* the named one (the code is in
+    # its title or opening: the regulation 37-QĐ/TW itself, all its articles) rather than one
+    # that mentions it (a news article on 37-QĐ/TW).
+    code_primary: float = 0.2
 
 
 class _Snapshot:
@@ -84,6 +89,8 @@ class _Snapshot:
         self.bm25 = BM25([c.terms.split() for c in chunks])
         self.chunk_codes = [[parse_key(k) for k in c.codes] for c in chunks]
         self.doc_codes = {d: [parse_key(k) for k in doc.codes] for d, doc in docs.items()}
+        self.doc_primary = {d: [parse_key(k) for k in doc.meta.get("primary_codes", [])]
+                            for d, doc in docs.items()}
         # Inverted lists for the code bonus, so a question naming a code costs a pass over the
         # distinct codes, not over every chunk (~70 ms at 50,000 chunks).
         by_code: dict[str, list[int]] = defaultdict(list)
@@ -175,13 +182,19 @@ class HybridSearch:
         if qcodes:
             # 2: the chunk carries a matching code; 1: only its document does.
             code_match.update(dict.fromkeys(snap.chunks_with_code(qcodes), 2))
+            primary: set[int] = set()
             for doc_id, codes in snap.doc_codes.items():
                 if any(q.matches(c) for q in qcodes for c in codes):
-                    for i in snap.chunks_by_doc.get(doc_id, ()):
+                    chunks = snap.chunks_by_doc.get(doc_id, ())
+                    for i in chunks:
                         code_match.setdefault(i, 1)
+                    if any(q.matches(c) for q in qcodes for c in snap.doc_primary.get(doc_id, ())):
+                        primary.update(chunks)
+                        code_match.update(dict.fromkeys(chunks, 2))  # each article is of that document
             for i in sorted(code_match):  # chunk order, as ties are broken by insertion order
                 base = score.get(i, w.dense * dense_sim.get(i, 0.0))
-                score[i] = base + (w.code_chunk if code_match[i] == 2 else w.code_doc)
+                score[i] = base + (w.code_chunk if code_match[i] == 2 else w.code_doc) + \
+                    (w.code_primary if i in primary else 0.0)
         # nsmallest is sorted(...)[:k] (stable, same ties) without sorting every scored chunk.
         ranked = heapq.nsmallest(k, score.items(), key=lambda kv: (-kv[1], -dense_sim.get(kv[0], 0.0)))
         out = []

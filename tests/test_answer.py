@@ -444,3 +444,76 @@ def test_a_quote_keeps_the_sentence_that_follows_the_best_one(indexed, settings,
     quotes = [q.split("»")[0] for q in a.text.split("«")[1:]]
     assert quotes[0].startswith("Recently the standing committee") and quotes[1].startswith("These are meetings")
     assert len(quotes) == len({" ".join(q.split()) for q in quotes}) <= 3
+
+
+# An abridged regulation for the tests (the numbering and layout of a real one, not its full text).
+REGULATION = """QUY ĐỊNH 37-QĐ/TW VỀ NHỮNG ĐIỀU ĐẢNG VIÊN KHÔNG ĐƯỢC LÀM
+
+Hà Nội, ngày 25 tháng 10 năm 2021
+
+Điều 1. Nói, viết, làm trái hoặc không thực hiện Cương lĩnh chính trị, Điều lệ Đảng, nghị quyết, chỉ thị, quy định, quyết định, kết luận của Đảng; làm những việc mà pháp luật không cho phép.
+
+Điều 2. Tuyên truyền, phát tán, xuyên tạc, phủ nhận chủ nghĩa Mác - Lênin, tư tưởng Hồ Chí Minh, đường lối, quan điểm của Đảng, chính sách, pháp luật của Nhà nước.
+
+Điều 3. Chống đối, phản bội, tham gia các tổ chức phản động; lợi dụng dân chủ, nhân quyền, dân tộc, tôn giáo để gây mất đoàn kết.
+
+Điều 4. Tham nhũng, tiêu cực, lãng phí; cố ý làm trái quy định của Nhà nước về quản lý kinh tế, tài chính, ngân sách, đất đai, tài nguyên.
+
+Điều 5. Quy định này có hiệu lực từ ngày ký. Các cấp ủy, tổ chức đảng và đảng viên có trách nhiệm thực hiện Quy định này.
+"""
+
+
+@pytest.fixture
+def regulation(indexed, settings, tmp_path):
+    path = tmp_path / "quy-dinh-37.txt"
+    path.write_text(REGULATION, encoding="utf-8")
+    ingest_items([str(path)], settings, indexed, quiet=True)
+    chat = ScriptedChat()  # the local model's name: same-language questions are quoted
+    return Answerer(indexed.search, ChatBackend(chat, "local:test"), settings), chat
+
+
+def test_a_question_about_a_regulation_as_a_whole_gets_its_articles_in_order(regulation):
+    answerer, chat = regulation
+    for question in ("Đảng viên không được làm gì theo Quy định 37?", "Quy định 37-QĐ/TW nói về gì?"):
+        a = answerer.answer(question)
+        assert a.mode == "quote" and a.grounded and chat.calls == []
+        lines = a.text.split("\n")
+        assert lines[0].startswith("QUY ĐỊNH 37-QĐ/TW VỀ NHỮNG ĐIỀU ĐẢNG VIÊN KHÔNG ĐƯỢC LÀM gồm các điều sau")
+        assert [line[:10] for line in lines[1:]] == [f"- «Điều {k}." for k in range(1, 6)]
+        assert [c.locator for c in a.citations] == [f"Điều {k}" for k in range(1, 6)]
+
+
+def test_a_question_with_a_word_of_its_own_gets_the_closest_sentences_not_the_title(regulation):
+    answerer, _ = regulation
+    a = answerer.answer("Quy định 37 có hiệu lực từ khi nào?")
+    assert a.mode == "quote" and "Điều 5. Quy định này có hiệu lực từ ngày ký." in a.text
+    assert "gồm các điều sau" not in a.text and "«QUY ĐỊNH 37-QĐ/TW" not in a.text
+    a = answerer.answer("Đảng viên không được làm gì về tài chính theo Quy định 37?")
+    assert "Điều 4. Tham nhũng" in a.text and "«QUY ĐỊNH 37-QĐ/TW" not in a.text
+    # asked when: the dateline holds the answer
+    assert "ngày 25 tháng 10 năm 2021" in answerer.answer("Quy định 37 ban hành ngày nào?").text
+
+
+def test_a_question_about_one_article_is_answered_from_that_article(regulation):
+    answerer, _ = regulation
+    a = answerer.answer("Điều 4 của Quy định 37 nói gì?")
+    assert [c.locator for c in a.citations] == ["Điều 4"] and "Tham nhũng" in a.text
+
+
+def test_a_long_regulation_lists_its_first_articles_and_says_how_many_more(indexed, settings, tmp_path):
+    body = "\n\n".join(f"Điều {k}. Việc thứ {k} mà đảng viên không được làm trong kỷ luật thử nghiệm." for k in range(1, 19))
+    path = tmp_path / "quy-dinh-99.txt"
+    path.write_text("QUY ĐỊNH 99-QĐ/TW VỀ KỶ LUẬT THỬ NGHIỆM\n\n" + body, encoding="utf-8")
+    ingest_items([str(path)], settings, indexed, quiet=True)
+    answerer = Answerer(indexed.search, ChatBackend(ScriptedChat(), "local:test"), settings)
+    a = answerer.answer("Quy định 99 gồm những gì?")
+    assert len(a.citations) == 15 and a.citations[-1].locator == "Điều 15"
+    assert a.text.endswith("… và 3 điều nữa; hỏi về một điều cụ thể (ví dụ: «Điều 16») để xem nội dung.")
+
+
+def test_an_article_number_stays_with_its_text_when_sentences_are_split():
+    from retrieval.answer import split_sentences
+
+    assert split_sentences("QUY ĐỊNH 37\nĐiều 1. Nói, viết, làm trái. Câu sau.\nĐiều 2.\nTuyên truyền. 1. Một việc.") == [
+        "QUY ĐỊNH 37", "Điều 1. Nói, viết, làm trái.", "Câu sau.", "Điều 2. Tuyên truyền.", "1. Một việc."]
+    assert split_sentences("المادة 3. يحظر ذلك. Article 4: Scope.") == ["المادة 3. يحظر ذلك.", "Article 4: Scope."]

@@ -126,3 +126,15 @@ def test_langchain_retriever(services):
     assert len(docs) == 3 and docs[0].metadata["source"].endswith(".txt") and docs[0].id
 
 
+
+
+def test_the_document_a_code_names_ranks_above_documents_that_mention_it(services):
+    _ingest_samples(services)  # 003 mentions 37-QD/TW in one passage
+    regulation = ("QUY ĐỊNH 37-QĐ/TW VỀ NHỮNG ĐIỀU ĐẢNG VIÊN KHÔNG ĐƯỢC LÀM\n\n"
+                  + "\n\n".join(f"Điều {k}. Điều cấm thứ {k} đối với đảng viên." for k in range(1, 6)))
+    services.index.put(prepare(regulation, "qd37.txt"))
+    result = services.search.search("ما الذي يحظر على أعضاء الحزب وفق اللائحة 37؟", k=6)
+    # every article of the regulation, though only its first carries the code, and the one
+    # passage that mentions it; no other passage of the Arabic articles
+    top = [(p.source, p.code_match) for p in result.passages]
+    assert sorted(top) == [("003_eeaed4cf06070700.txt", 2)] + [("qd37.txt", 2)] * 5
