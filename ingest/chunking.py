@@ -15,20 +15,25 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ingest.normalize import fold
+
 # (level, pattern) for section headings; lower level = bigger unit.
 # A heading is numbered: "Chương II", "Mục 1", "Điều 5", "Phần thứ nhất", not "Chương trình
 # hành động…" (programme), "Mục tiêu…" (goal) or "Điều lệ Đảng…" (the Party Charter).
 _NUMBERED = r"(?:\d+[a-z]?|[IVXLC]+|[A-Z])(?![\w])"
+# Arabic: a number or an ordinal ("الفصل الأول", "المادة الثانية عشرة"), not "الفصل بين …" (separation).
+_AR_NUMBERED = (r"(?:\(?\d+\)?|(?:ال[أا]ول|الثاني|الثالث|الرابع|الخامس|السادس|السابع|الثامن|التاسع|العاشر"
+                r"|الحادي)[ةى]?(?:\s+عشر[ةه]?)?)(?![\w])")
 _HEADINGS: list[tuple[int, re.Pattern[str]]] = [
-    (0, re.compile(rf"^(?:(?:PHẦN|Phần)\s+(?:THỨ|thứ)\s+\w+|(?:PHẦN|Phần|PART|Part)\s+{_NUMBERED}|الباب\s+\S+)", re.U)),
-    (1, re.compile(rf"^(?:(?:CHƯƠNG|Chương|CHAPTER|Chapter)\s+{_NUMBERED}|الفصل\s+\S+)", re.U)),
+    (0, re.compile(rf"^(?:(?:PHẦN|Phần)\s+(?:THỨ|thứ)\s+\w+|(?:PHẦN|Phần|PART|Part)\s+{_NUMBERED}|الباب\s+{_AR_NUMBERED})", re.U)),
+    (1, re.compile(rf"^(?:(?:CHƯƠNG|Chương|CHAPTER|Chapter)\s+{_NUMBERED}|الفصل\s+{_AR_NUMBERED})", re.U)),
     (2, re.compile(rf"^(?:MỤC|Mục|SECTION|Section)\s+{_NUMBERED}", re.U)),
-    (3, re.compile(rf"^(?:(?:ĐIỀU|Điều|ARTICLE|Article)\s+{_NUMBERED}|(?:المادة|مادة)\s+\S+)", re.U)),
+    (3, re.compile(rf"^(?:(?:ĐIỀU|Điều|ARTICLE|Article)\s+{_NUMBERED}|(?:المادة|مادة)\s+{_AR_NUMBERED})", re.U)),
 ]
 # "Điều 1. Nói, viết, làm trái…": an article whose text follows its number on the same line is
 # a heading however long the line.
 _INLINE_ARTICLE = re.compile(
-    rf"^(?:(?:ĐIỀU|Điều|ARTICLE|Article)\s+{_NUMBERED}|(?:المادة|مادة)\s+[^\s.:]+)\s*[.:]\s", re.U)
+    rf"^(?:(?:ĐIỀU|Điều|ARTICLE|Article)\s+{_NUMBERED}|(?:المادة|مادة)\s+{_AR_NUMBERED})\s*[.:]\s", re.U)
 _CLAUSE = re.compile(r"^(?:(?:Khoản|KHOẢN|Clause|البند)\s+(\d+)|(\d{1,2})\s*[.)]\s)", re.U)
 _POINT = re.compile(r"^([a-zđ])\)\s", re.U)
 _SENTENCE_END = re.compile(r"(?<=[.!?؟…:;])[\"'”»)]*\s+")
@@ -63,8 +68,15 @@ def _heading(line: str) -> tuple[int, str] | None:
     for level, pattern in _HEADINGS:
         m = pattern.match(line)
         if m:
-            label = re.split(r"[.:\-–]\s", line, maxsplit=1)[0].strip().rstrip(".:")
-            return level, label[:80]
+            # After the number: nothing, punctuation, or a capitalised title ("Điều 1. Phạm vi",
+            # "Chương I NHỮNG QUY ĐỊNH CHUNG"); Arabic has no capitals: a short line. Not a line
+            # of running text that starts with a reference ("Điều 5 của Quy định này, …").
+            rest = line[m.end():].lstrip()
+            latin = bool(rest) and rest[0].isalpha() and fold(rest[0]).isascii()
+            if rest and rest[0] not in ".:-–()" and not rest[0].isupper() and (
+                    latin or not rest[0].isalpha() or len(line) > 80):
+                continue
+            return level, m.group(0).strip().rstrip(".:")[:80]
     return None
 
 

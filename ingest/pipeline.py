@@ -32,7 +32,9 @@ SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".pdf", ".docx", ".html", ".ht
 # 2: codes after Arabic proclitics ("والقرار رقم 18") and without issuer ("18-NQ").
 # 3: numbered headings only ("Điều lệ", "Mục tiêu" are not); an article written on one line with
 #    its text starts a section however long the line.
-PIPELINE_VERSION = 3
+# 4: a heading is followed by nothing, punctuation or a capitalised title ("Điều 5 của Quy định
+#    này, …" is a reference); Arabic headings need a number or an ordinal; the locator is the number.
+PIPELINE_VERSION = 4
 
 
 @dataclass

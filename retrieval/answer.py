@@ -37,7 +37,7 @@ MAX_QUESTION_CHARS = 1000
 _ARTICLE = re.compile(r"(?:\bdieu|\barticle|\bart\.|الماده|ماده)\s*(?:so\s*|رقم\s*|no\.?\s*)?(\d{1,3})\b")
 _SENT = re.compile(r"(?<=[.!?؟。])\s+|\n+")
 # A locator part that names an article, and a sentence that starts one.
-_ARTICLE_PART = re.compile(r"(?:ĐIỀU|Điều|ARTICLE|Article|المادة|مادة)\s+\S+$")
+_ARTICLE_PART = re.compile(r"(?:ĐIỀU|Điều|ARTICLE|Article|المادة|مادة)\s+\S")
 _ARTICLE_START = re.compile(r"(?:ĐIỀU|Điều|ARTICLE|Article|المادة|مادة)\s+\S{1,8}\s*[.:]")
 # Words that ask about a document in general ("what does it say", "according to"), folded and
 # stemmed like the question's terms (see ``_digest``).
