@@ -769,7 +769,8 @@ def _content_terms(question: str) -> set[str]:
     """The question's own words, as terms: without the codes it names ("Quy định 37", "QĐ 37",
     "37-QĐ/TW" are the document, not what is asked about it) and without word pairs, which
     would favour a title line that merely repeats the document's name."""
-    for start, end, *_ in sorted(code_mentions(question), reverse=True):
+    # one entry per reading of a mention ("القرار رقم 18": NQ and QĐ): each span cut once
+    for start, end in sorted({(m[0], m[1]) for m in code_mentions(question)}, reverse=True):
         question = question[:start] + " " + question[end:]
     return {x for x in terms(question, query=True) if "_" not in x and not x.startswith("code:")}
 

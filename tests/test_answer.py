@@ -517,3 +517,12 @@ def test_an_article_number_stays_with_its_text_when_sentences_are_split():
     assert split_sentences("QUY ĐỊNH 37\nĐiều 1. Nói, viết, làm trái. Câu sau.\nĐiều 2.\nTuyên truyền. 1. Một việc.") == [
         "QUY ĐỊNH 37", "Điều 1. Nói, viết, làm trái.", "Câu sau.", "Điều 2. Tuyên truyền.", "1. Một việc."]
     assert split_sentences("المادة 3. يحظر ذلك. Article 4: Scope.") == ["المادة 3. يحظر ذلك.", "Article 4: Scope."]
+
+
+def test_the_codes_a_question_names_are_not_its_content_words():
+    from retrieval.answer import _content_terms
+    from retrieval.tokenize import terms
+
+    assert _content_terms("Quy định 37 có hiệu lực từ khi nào?") == set(terms("hiệu lực", query=True)) - {"hieu_luc"}
+    # "القرار رقم 18" reads as two codes (NQ, QĐ) over one span: cut once, the words after it stay
+    assert set(terms("تبسيط الجهاز")) <= _content_terms("ما دور القرار رقم 18 في تبسيط الجهاز؟")
