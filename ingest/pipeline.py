@@ -16,7 +16,7 @@ from ingest.chunking import chunk_text
 from ingest.codes import find_codes
 from ingest.dates import find_dates
 from ingest.language import detect
-from ingest.normalize import clean_display
+from ingest.normalize import clean_display, fold
 from partybot.errors import IngestError
 from retrieval.tokenize import terms
 from vectorstore.catalog import ChunkRow, DocumentRow, now
@@ -34,7 +34,9 @@ SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".pdf", ".docx", ".html", ".ht
 #    its text starts a section however long the line.
 # 4: a heading is followed by nothing, punctuation or a capitalised title ("Điều 5 của Quy định
 #    này, …" is a reference); Arabic headings need a number or an ordinal; the locator is the number.
-PIPELINE_VERSION = 4
+# 5: a document in the official layout is titled by its type and subject lines ("QUY ĐỊNH VỀ …"),
+#    not by the issuer on its first line.
+PIPELINE_VERSION = 5
 
 
 @dataclass
@@ -55,7 +57,38 @@ def doc_id_for(source: str) -> str:
     return hashlib.sha256(source.encode()).hexdigest()[:16]
 
 
+# The type line of a Vietnamese official document ("QUY ĐỊNH", "NGHỊ QUYẾT" …), folded.
+_DOC_TYPES = {"quy dinh", "nghi quyet", "chi thi", "ket luan", "quyet dinh", "huong dan", "thong bao",
+              "quy che", "ke hoach", "chuong trinh", "dieu le", "luat", "nghi dinh", "thong tu", "bao cao"}
+
+
+def _official_title(text: str) -> str | None:
+    """The title of a document in the official layout: issuer, number, place and date, then the
+    type in capitals on a line of its own and the subject under it ("QUY ĐỊNH" / "VỀ NHỮNG ĐIỀU
+    ĐẢNG VIÊN KHÔNG ĐƯỢC LÀM"): "QUY ĐỊNH VỀ NHỮNG ĐIỀU ĐẢNG VIÊN KHÔNG ĐƯỢC LÀM", not the issuer
+    on the first line."""
+    lines = [line.strip() for line in text.split("\n")[:40]]
+    lines = [line for line in lines if line][:20]
+    for i, line in enumerate(lines):
+        if line.isupper() and fold(line).strip(" .:") in _DOC_TYPES:
+            subject = []
+            for nxt in lines[i + 1:i + 4]:  # the subject, wrapped over up to three lines
+                if not nxt.isupper() or _is_heading(nxt):
+                    break
+                subject.append(nxt)
+            if subject:
+                return " ".join([line, *subject])[:200]
+    return None
+
+
+def _is_heading(line: str) -> bool:
+    """A part, chapter, section or article heading, or a numbered one ("I. TÌNH HÌNH")."""
+    return bool(re.match(r"(?:(?:ĐIỀU|CHƯƠNG|PHẦN|MỤC)\s+\w+|(?:[IVXLC]+|\d+)[.)]\s)", line))
+
+
 def _title(extracted_title: str | None, text: str, source: str) -> str:
+    if (official := _official_title(text)):
+        return official
     if extracted_title and extracted_title.strip():
         return extracted_title.strip()[:200]
     for line in text.split("\n"):

@@ -679,10 +679,10 @@ class Answerer:
         # another language); a line of under six words (a title, a byline) or a photo caption only
         # when nothing else. "The best source" is its document: its other passages compete too.
         scored: list[tuple[int, int, int, str]] = []  # (overlap, source n, position, sentence)
-        when = bool(_WHEN.search(fold(ctx.question)))  # a date counts as a shared word
+        when = bool(_WHEN.search(fold(ctx.question)))  # a date counts as two shared words
         for n, text in enumerate(ctx.excerpts[:3], 1):
             sents = [s for part in text.split(" … ") for s in split_sentences(part)]  # excerpts join with " … "
-            scored += [(len(qterms & set(terms(sent))) + (1 if when and find_dates(sent) else 0), n, i, sent)
+            scored += [(len(qterms & set(terms(sent))) + (2 if when and find_dates(sent) else 0), n, i, sent)
                        for i, sent in enumerate(sents)]
 
         # The title of a document with articles (a regulation's name) heads its first article's
@@ -776,9 +776,9 @@ def _content_terms(question: str) -> set[str]:
 
 
 def _aside(sentence: str) -> bool:
-    """A line of under six words (a title, a byline) or a photo caption: quoted only when nothing
-    else is."""
-    return len(sentence.split()) < 6 or bool(_CAPTION.search(fold(sentence)))
+    """A line of under six words (a title, a byline), a line in capitals (a heading, a signature:
+    "T/M BAN CHẤP HÀNH TRUNG ƯƠNG") or a photo caption: quoted only when nothing else is."""
+    return len(sentence.split()) < 6 or sentence.isupper() or bool(_CAPTION.search(fold(sentence)))
 
 
 def _squash(text: str) -> str:

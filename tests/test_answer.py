@@ -460,6 +460,8 @@ Hà Nội, ngày 25 tháng 10 năm 2021
 Điều 4. Tham nhũng, tiêu cực, lãng phí; cố ý làm trái quy định của Nhà nước về quản lý kinh tế, tài chính, ngân sách, đất đai, tài nguyên.
 
 Điều 5. Quy định này có hiệu lực từ ngày ký. Các cấp ủy, tổ chức đảng và đảng viên có trách nhiệm thực hiện Quy định này.
+
+T/M BAN CHẤP HÀNH TRUNG ƯƠNG
 """
 
 
@@ -488,6 +490,7 @@ def test_a_question_with_a_word_of_its_own_gets_the_closest_sentences_not_the_ti
     a = answerer.answer("Quy định 37 có hiệu lực từ khi nào?")
     assert a.mode == "quote" and "Điều 5. Quy định này có hiệu lực từ ngày ký." in a.text
     assert "gồm các điều sau" not in a.text and "«QUY ĐỊNH 37-QĐ/TW" not in a.text
+    assert "T/M BAN CHẤP HÀNH" not in a.text  # a signature in capitals, though it follows the answer
     a = answerer.answer("Đảng viên không được làm gì về tài chính theo Quy định 37?")
     assert "Điều 4. Tham nhũng" in a.text and "«QUY ĐỊNH 37-QĐ/TW" not in a.text
     # asked when: the dateline holds the answer

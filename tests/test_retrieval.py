@@ -138,3 +138,15 @@ def test_the_document_a_code_names_ranks_above_documents_that_mention_it(service
     # passage that mentions it; no other passage of the Arabic articles
     top = [(p.source, p.code_match) for p in result.passages]
     assert sorted(top) == [("003_eeaed4cf06070700.txt", 2)] + [("qd37.txt", 2)] * 5
+
+
+def test_a_document_in_the_official_layout_is_titled_by_its_type_and_subject():
+    text = ("BAN CHẤP HÀNH TRUNG ƯƠNG\n*\nSố 37-QĐ/TW\n\nĐẢNG CỘNG SẢN VIỆT NAM\nHà Nội, ngày 25 tháng 10 năm 2021\n\n"
+            "QUY ĐỊNH\nVỀ NHỮNG ĐIỀU ĐẢNG VIÊN\nKHÔNG ĐƯỢC LÀM\n\nĐiều 1. Nói, viết, làm trái Cương lĩnh chính trị.\n")
+    doc = prepare(text, "qd37.pdf", title="Microsoft Word - QD37").doc
+    assert doc.title == "QUY ĐỊNH VỀ NHỮNG ĐIỀU ĐẢNG VIÊN KHÔNG ĐƯỢC LÀM"
+    assert doc.meta["primary_codes"] == ["37-qd/tw"] and doc.meta["date"] == "2021-10-25"
+    # a numbered section heading in capitals ends the subject; no type line: the first line
+    assert prepare("NGHỊ QUYẾT\nVỀ PHÁT TRIỂN TỈNH\nI. TÌNH HÌNH\nNội dung.", "nq.txt").doc.title == \
+        "NGHỊ QUYẾT VỀ PHÁT TRIỂN TỈNH"
+    assert prepare("Hà Nội có 50 đảng bộ.\nNội dung.", "a.txt").doc.title == "Hà Nội có 50 đảng bộ."
