@@ -778,7 +778,15 @@ def _content_terms(question: str) -> set[str]:
 def _aside(sentence: str) -> bool:
     """A line of under six words (a title, a byline), a line in capitals (a heading, a signature:
     "T/M BAN CHẤP HÀNH TRUNG ƯƠNG") or a photo caption: quoted only when nothing else is."""
-    return len(sentence.split()) < 6 or sentence.isupper() or bool(_CAPTION.search(fold(sentence)))
+    return len(sentence.split()) < 6 or _in_capitals(sentence) or bool(_CAPTION.search(fold(sentence)))
+
+
+def _in_capitals(line: str) -> bool:
+    """Written in capitals: most letters have a case and all of those are capitals. (An Arabic
+    sentence has no cased letters but its codes', "… القرار رقم 39-NQ/TW …": not in capitals.)"""
+    letters = [c for c in line if c.isalpha()]
+    cased = [c for c in letters if c.lower() != c.upper()]
+    return len(cased) > 0.8 * len(letters) and line.isupper()
 
 
 def _squash(text: str) -> str:

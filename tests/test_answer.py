@@ -529,3 +529,11 @@ def test_the_codes_a_question_names_are_not_its_content_words():
     assert _content_terms("Quy định 37 có hiệu lực từ khi nào?") == set(terms("hiệu lực", query=True)) - {"hieu_luc"}
     # "القرار رقم 18" reads as two codes (NQ, QĐ) over one span: cut once, the words after it stay
     assert set(terms("تبسيط الجهاز")) <= _content_terms("ما دور القرار رقم 18 في تبسيط الجهاز؟")
+
+
+def test_a_line_in_capitals_is_a_heading_or_signature_but_an_arabic_sentence_with_a_code_is_not():
+    from retrieval.answer import _aside
+
+    assert _aside("T/M BAN CHẤP HÀNH TRUNG ƯƠNG KÝ TÊN")
+    assert not _aside("أصدر المكتب السياسي القرار رقم 39-NQ/TW بتاريخ 18 يوليو 2023 بشأن نغي آن")
+    assert not _aside("Hà Nội có hơn 480 nghìn đảng viên, chiếm 9% cả nước.")
