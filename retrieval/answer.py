@@ -41,10 +41,16 @@ _ARTICLE_PART = re.compile(r"(?:ĐIỀU|Điều|ARTICLE|Article|المادة|م�
 _ARTICLE_START = re.compile(r"(?:ĐIỀU|Điều|ARTICLE|Article|المادة|مادة)\s+\S{1,8}\s*[.:]")
 # Words that ask about a document in general ("what does it say", "according to"), folded and
 # stemmed like the question's terms (see ``_digest``).
-_GENERAL = set(terms("""nói nêu gồm nội dung đề cập quy định yêu cầu chính những điều gì theo văn bản
+def _words(text: str) -> set[str]:
+    """``text``'s terms and its plain folded words (which keep the stopwords, as a question typed
+    without diacritics has them: "khong", "gi")."""
+    return set(terms(text)) | set(re.findall(r"\w+", fold(text)))
+
+
+_GENERAL = _words("""nói nêu gồm nội dung đề cập quy định yêu cầu chính những điều gì theo văn bản
     say says cover covers contain contains content about include includes main provisions rules under
     according document list what which tell
-    تنص ينص يقول تقول محتوى تتضمن يتضمن بنود أحكام وفق حسب ماذا ما الوثيقة"""))
+    تنص ينص يقول تقول محتوى تتضمن يتضمن بنود أحكام وفق حسب ماذا ما الوثيقة""")
 MAX_DIGEST_ARTICLES = 15
 # A question that asks when (on fold()ed text): "khi nào", "ngày nào", "bao giờ", "when", "متى".
 _WHEN = re.compile(r"\b(?:khi nao|ngay nao|nam nao|thang nao|bao gio|thoi gian nao|when|what date|which year)\b|متي|تاريخ")
@@ -342,7 +348,7 @@ class Answerer:
         if doc is None or not doc.title or doc.title == doc.source:
             return
         asked = _content_terms(ctx.question)
-        if not asked <= set(terms(doc.title)) | _GENERAL:
+        if not asked <= _words(doc.title) | _GENERAL:
             return
         first_chunk: dict[str, int] = {}  # article label -> its first chunk, in document order
         for i in sorted(snap.chunks_by_doc.get(doc.doc_id, ()), key=lambda i: snap.chunks[i].ordinal):

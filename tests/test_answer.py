@@ -476,7 +476,8 @@ def regulation(indexed, settings, tmp_path):
 
 def test_a_question_about_a_regulation_as_a_whole_gets_its_articles_in_order(regulation):
     answerer, chat = regulation
-    for question in ("Đảng viên không được làm gì theo Quy định 37?", "Quy định 37-QĐ/TW nói về gì?"):
+    for question in ("Đảng viên không được làm gì theo Quy định 37?", "Quy định 37-QĐ/TW nói về gì?",
+                     "dang vien khong duoc lam gi theo quy dinh 37"):  # typed without diacritics too
         a = answerer.answer(question)
         assert a.mode == "quote" and a.grounded and chat.calls == []
         lines = a.text.split("\n")
