@@ -39,14 +39,14 @@ _SENT = re.compile(r"(?<=[.!?؟。])\s+|\n+")
 # A locator part that names an article, and a sentence that starts one.
 _ARTICLE_PART = re.compile(r"(?:ĐIỀU|Điều|ARTICLE|Article|المادة|مادة)\s+\S")
 _ARTICLE_START = re.compile(r"(?:ĐIỀU|Điều|ARTICLE|Article|المادة|مادة)\s+\S{1,8}\s*[.:]")
-# Words that ask about a document in general ("what does it say", "according to"), folded and
-# stemmed like the question's terms (see ``_digest``).
 def _words(text: str) -> set[str]:
     """``text``'s terms and its plain folded words (which keep the stopwords, as a question typed
     without diacritics has them: "khong", "gi")."""
     return set(terms(text)) | set(re.findall(r"\w+", fold(text)))
 
 
+# Words that ask about a document in general ("what does it say", "according to"), folded and
+# stemmed like the question's terms (see ``_digest``).
 _GENERAL = _words("""nói nêu gồm nội dung đề cập quy định yêu cầu chính những điều gì theo văn bản
     say says cover covers contain contains content about include includes main provisions rules under
     according document list what which tell
