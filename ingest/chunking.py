@@ -24,6 +24,8 @@ _NUMBERED = r"(?:\d+[a-z]?|[IVXLC]+|[A-Z])(?![\w])"
 # Arabic: a number or an ordinal ("الفصل الأول", "المادة الثانية عشرة"), not "الفصل بين …" (separation).
 _AR_NUMBERED = (r"(?:\(?\d+\)?|(?:ال[أا]ول|الثاني|الثالث|الرابع|الخامس|السادس|السابع|الثامن|التاسع|العاشر"
                 r"|الحادي)[ةى]?(?:\s+عشر[ةه]?)?)(?![\w])")
+# The words that head an article, in the three languages (also used by retrieval.answer).
+ARTICLE_WORD = r"(?:ĐIỀU|Điều|ARTICLE|Article|المادة|مادة)"
 _HEADINGS: list[tuple[int, re.Pattern[str]]] = [
     (0, re.compile(rf"^(?:(?:PHẦN|Phần)\s+(?:THỨ|thứ)\s+\w+|(?:PHẦN|Phần|PART|Part)\s+{_NUMBERED}|الباب\s+{_AR_NUMBERED})", re.U)),
     (1, re.compile(rf"^(?:(?:CHƯƠNG|Chương|CHAPTER|Chapter)\s+{_NUMBERED}|الفصل\s+{_AR_NUMBERED})", re.U)),
@@ -78,6 +80,11 @@ def _heading(line: str) -> tuple[int, str] | None:
                 continue
             return level, m.group(0).strip().rstrip(".:")[:80]
     return None
+
+
+def is_article_label(part: str) -> bool:
+    """A locator part that names an article ("Điều 5", "Article 2", "المادة الأولى")."""
+    return bool(re.match(rf"{ARTICLE_WORD}\s+\S", part))
 
 
 def _is_subheading(line: str) -> bool:
@@ -142,7 +149,7 @@ def chunk_text(text: str, *, target: int = 700, maximum: int = 1100) -> list[Chu
         body = raw.strip()
         if body:
             lead = len(raw) - len(raw.lstrip())
-            in_article = any(re.match(r"(?:ĐIỀU|Điều|ARTICLE|Article|المادة|مادة)\b", p) for p in path)
+            in_article = any(is_article_label(p) for p in path)
             chunks.append(Chunk(body, start + lead, start + lead + len(body),
                                 path + _detail(units, in_article), len(chunks)))
             chunk_units.append(units)

@@ -20,6 +20,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import AsyncIterator
 
+from ingest.chunking import ARTICLE_WORD, is_article_label
 from ingest.codes import Code, canonical_codes, code_mentions, find_codes, parse_key
 from ingest.dates import find_dates
 from ingest.language import detect
@@ -36,9 +37,10 @@ MAX_QUESTION_CHARS = 1000
 # "Article 5", "Điều 5", "المادة 5" (matched on fold()ed text: no diacritics, unified letters)
 _ARTICLE = re.compile(r"(?:\bdieu|\barticle|\bart\.|الماده|ماده)\s*(?:so\s*|رقم\s*|no\.?\s*)?(\d{1,3})\b")
 _SENT = re.compile(r"(?<=[.!?؟。])\s+|\n+")
-# A locator part that names an article, and a sentence that starts one.
-_ARTICLE_PART = re.compile(r"(?:ĐIỀU|Điều|ARTICLE|Article|المادة|مادة)\s+\S")
-_ARTICLE_START = re.compile(r"(?:ĐIỀU|Điều|ARTICLE|Article|المادة|مادة)\s+\S{1,8}\s*[.:]")
+# A sentence that starts an article ("Điều 1. Nói, viết…").
+_ARTICLE_START = re.compile(rf"{ARTICLE_WORD}\s+\S{{1,8}}\s*[.:]")
+
+
 def _words(text: str) -> set[str]:
     """``text``'s terms and its plain folded words (which keep the stopwords, as a question typed
     without diacritics has them: "khong", "gi")."""
@@ -329,9 +331,7 @@ class Answerer:
             for i in snap.chunks_by_doc.get(doc_id, ()):
                 c = snap.chunks[i]
                 if asked & set(_ARTICLE.findall(fold(" ".join(c.locator) + " " + c.text))):
-                    p = self._passage_for_chunk(c.chunk_id)
-                    if p:
-                        found.append(p)
+                    found.append(_passage_at(snap, i))
                 if len(found) >= limit:
                     return found
         return found
@@ -352,7 +352,7 @@ class Answerer:
             return
         first_chunk: dict[str, int] = {}  # article label -> its first chunk, in document order
         for i in sorted(snap.chunks_by_doc.get(doc.doc_id, ()), key=lambda i: snap.chunks[i].ordinal):
-            label = next((part for part in snap.chunks[i].locator if _ARTICLE_PART.match(part)), None)
+            label = next((part for part in snap.chunks[i].locator if is_article_label(part)), None)
             if label:
                 first_chunk.setdefault(label, i)
         if len(first_chunk) < 3:
@@ -361,8 +361,8 @@ class Answerer:
         for label, i in first_chunk.items():
             if len(sources) == MAX_DIGEST_ARTICLES:
                 break
-            p = self._passage_for_chunk(snap.chunks[i].chunk_id)
-            sents = split_sentences(p.text) if p else []
+            p = _passage_at(snap, i)
+            sents = split_sentences(p.text)
             sent = next((x for x in sents if _ARTICLE_START.match(x)), None) or next(
                 (x for x in sents if not _aside(x)), None)
             if sent:
@@ -428,12 +428,7 @@ class Answerer:
     def _passage_for_chunk(self, chunk_id: str) -> Passage | None:
         snap = self.search.snapshot()
         i = snap.by_id.get(chunk_id)
-        if i is None:
-            return None
-        c = snap.chunks[i]
-        doc = snap.docs.get(c.doc_id)
-        return Passage(c.chunk_id, c.doc_id, doc.source if doc else "", doc.title if doc else None, c.text,
-                       " › ".join(c.locator), [parse_key(x).display for x in c.codes], c.lang, code_match=2)
+        return None if i is None else _passage_at(snap, i)
 
     def _excerpts(self, ctx: _Context) -> None:
         """Keep the sentences of the chosen passages that are closest to the question (dense
@@ -696,7 +691,7 @@ class Answerer:
         # question do not count, and it ranks by closeness in meaning alone. (A news article's
         # headline is content, and keeps its words.)
         titles = {_squash(p.title).casefold() for p in ctx.sources
-                  if p.title and any(_ARTICLE_PART.match(x) for x in p.locator.split(" › "))}
+                  if p.title and any(is_article_label(x) for x in p.locator.split(" › "))}
 
         def rank(x):
             shared = 0 if _squash(x[3]).casefold() in titles else x[0]
@@ -764,6 +759,14 @@ class Answerer:
             model=self.backend.name if mode.startswith("llm") else "extractive", prompt_version=prompt,
             mode=mode, ambiguous=ctx.ambiguous, timings={k: round(v, 1) for k, v in ctx.timings.items()},
             relevance=round(ctx.result.relevance, 4))
+
+
+def _passage_at(snap, i: int) -> Passage:
+    """The snapshot's chunk ``i`` as a passage of a document the question names (code_match 2)."""
+    c = snap.chunks[i]
+    doc = snap.docs.get(c.doc_id)
+    return Passage(c.chunk_id, c.doc_id, doc.source if doc else "", doc.title if doc else None, c.text,
+                   " › ".join(c.locator), [parse_key(x).display for x in c.codes], c.lang, code_match=2)
 
 
 # A photo caption's credit, "(Ảnh: …)", "(Photo: …)", "(الصورة: …)" (on fold()ed text): a caption
