@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from ingest.codes import find_codes
 from ingest.dates import find_dates
 from ingest.language import detect
 from ingest.normalize import clean_display, fold
+from ingest.sources import base_name, doc_id_for, is_url, redact_credentials, source_for, strip_credentials
 from partybot.errors import IngestError
 from retrieval.tokenize import terms
 from vectorstore.catalog import ChunkRow, DocumentRow, now
@@ -51,10 +53,6 @@ class Outcome:
     @property
     def ok(self) -> bool:
         return self.error is None
-
-
-def doc_id_for(source: str) -> str:
-    return hashlib.sha256(source.encode()).hexdigest()[:16]
 
 
 # The type line of a Vietnamese official document ("QUY ĐỊNH", "NGHỊ QUYẾT" …), folded.
@@ -131,9 +129,18 @@ def prepare(text: str, source: str, *, title: str | None = None, kind: str = "tx
 
 
 def expand(inputs: Iterable[str]) -> Iterator[str]:
-    """Files, folders (recursively, supported types only) and URLs, in a stable order."""
+    """Files, folders (recursively, supported types only) and URLs, in a stable order, each once."""
+    seen: set[str] = set()
+    for item in _expand(inputs):
+        key = item if is_url(item) else os.path.abspath(item)
+        if key not in seen:
+            seen.add(key)
+            yield item
+
+
+def _expand(inputs: Iterable[str]) -> Iterator[str]:
     for item in inputs:
-        if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", item):
+        if is_url(item):
             yield item
             continue
         path = Path(item)
@@ -146,39 +153,56 @@ def expand(inputs: Iterable[str]) -> Iterator[str]:
 
 
 def load(item: str, settings):
-    """Extract one file or URL in a bounded worker. Returns (source name, Extracted)."""
+    """Extract one file or URL in a bounded worker. Returns the Extracted text. A URL's
+    credentials are used to fetch it and kept nowhere."""
     from ingest.worker import extract_isolated, extract_path_isolated
 
-    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", item):
+    if is_url(item):
         from ingest.urls import fetch_url
 
         fetched = fetch_url(item, max_bytes=settings.max_file_bytes, timeout_s=settings.url_timeout_s,
                             allow_private=settings.allow_private_urls)
-        extracted = extract_isolated(fetched.data, fetched.filename, max_bytes=settings.max_file_bytes,
-                                     timeout_s=settings.parse_timeout_s)
-        return item, extracted
+        return extract_isolated(fetched.data, fetched.filename, max_bytes=settings.max_file_bytes,
+                                timeout_s=settings.parse_timeout_s)
     path = Path(item)
     if not path.exists():
         raise IngestError(path.name or item, "no such file or folder")
-    return path.name, extract_path_isolated(path, max_bytes=settings.max_file_bytes,
-                                            timeout_s=settings.parse_timeout_s)
+    return extract_path_isolated(path, max_bytes=settings.max_file_bytes, timeout_s=settings.parse_timeout_s)
 
 
 def ingest_one(item: str, index: Index, settings, *, source: str | None = None,
                progress: Callable[[int], None] | None = None) -> Outcome:
-    """Ingest one file or URL; errors become an Outcome with a one-line reason, never an exception."""
-    name = source or (item if "://" in item else Path(item).name)
+    """Ingest one file or URL under its source name (``source_for``, unless given); errors become
+    an Outcome with a one-line reason, never an exception. Nothing kept or reported holds a
+    URL's credentials."""
+    name = strip_credentials(source) if source else source_for(item)
     try:
-        name, extracted = load(item, settings)
-        name = source or name
+        extracted = load(item, settings)
         prepared = prepare(extracted.text, name, title=extracted.title, kind=extracted.kind,
                            meta=extracted.meta, target=settings.chunk_target_chars,
                            maximum=settings.chunk_max_chars)
-        result = index.put(prepared, progress=progress)
+        with index.writing():
+            legacy = _legacy(index, prepared.doc)
+            result = index.put(prepared, progress=progress)
+            if legacy is not None:
+                # Indexed before sources were paths: the same document under its base name.
+                index.remove(legacy.doc_id)
+                result.same_as = [s for s in result.same_as if s != legacy.source]
+                result.status = "updated" if result.status == "added" else result.status
         return Outcome(name, result, title=prepared.doc.title, lang=prepared.doc.lang,
                        codes=prepared.doc.codes)
     except IngestError as exc:
-        return Outcome(name, error=exc.reason)
+        return Outcome(name, error=redact_credentials(exc.reason))
     except Exception as exc:  # one bad document must not stop the batch
         log.exception("ingest of %s failed", name)
-        return Outcome(name, error=f"unexpected error: {exc.__class__.__name__}: {exc}")
+        return Outcome(name, error=redact_credentials(f"unexpected error: {exc.__class__.__name__}: {exc}"))
+
+
+def _legacy(index: Index, doc: DocumentRow) -> DocumentRow | None:
+    """The same document as an older version of partybot named it (by its base name alone), if
+    the catalog holds it and nothing holds the new name yet."""
+    old_name = base_name(doc.source)
+    if old_name == doc.source or is_url(doc.source) or index.catalog.get(doc.doc_id):
+        return None
+    old = index.catalog.get(doc_id_for(old_name))
+    return old if old is not None and old.source == old_name else None

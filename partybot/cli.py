@@ -12,23 +12,15 @@ import os
 import sys
 from pathlib import Path
 
+from partybot.cli_docs import cmd_docs_check, cmd_docs_list, cmd_docs_remove, cmd_ingest, ingest_items
 from partybot.errors import PartybotError
 from partybot.settings import SAMPLES_DIR, Settings
 
 log = logging.getLogger("partybot")
 
 
-def _progress(total: int, desc: str, unit: str = "it"):
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=False,
-                disable=not sys.stderr.isatty() and os.environ.get("PARTYBOT_PROGRESS") != "1")
-
-
-def _services(settings: Settings):
-    from partybot.services import open_services
-
-    return open_services(settings)
+from partybot.cli_docs import progress_bar as _progress
+from partybot.cli_docs import services as _services
 
 
 def _require_documents(settings: Settings) -> None:
@@ -95,67 +87,6 @@ def cmd_models_list(args, settings: Settings) -> int:
 
     state = "built for this CPU" if installed(settings.models_path) else "not built (prebuilt runtime in use)"
     print(f"{'llama-server (runtime)':45} {state}")
-    return 0
-
-
-# -- ingest and documents --------------------------------------------------------------------
-def ingest_items(items: list[str], settings: Settings, services=None, *, quiet: bool = False) -> list:
-    from ingest.pipeline import expand, ingest_one
-
-    services = services or _services(settings)
-    outcomes = []
-    todo = list(expand(items))
-    bar = _progress(len(todo), "ingest", "doc")
-    for item in todo:
-        outcome = ingest_one(item, services.index, settings)
-        outcomes.append(outcome)
-        bar.update(1)
-        if not quiet:
-            if outcome.ok:
-                r = outcome.result
-                extra = f", {r.embedded} embedded" if r.status != "unchanged" else ""
-                bar.write(f"{r.status:9} {outcome.source}  [{r.doc_id}] {r.chunks} chunks{extra}")
-            else:
-                bar.write(f"FAILED    {outcome.source}: {outcome.error}", file=sys.stderr)
-    bar.close()
-    return outcomes
-
-
-def cmd_ingest(args, settings: Settings) -> int:
-    outcomes = ingest_items(args.items, settings)
-    failed = [o for o in outcomes if not o.ok]
-    done = len(outcomes) - len(failed)
-    print(f"{done} document(s) indexed, {sum(1 for o in outcomes if o.ok and o.result.status == 'unchanged')} "
-          f"unchanged, {len(failed)} failed")
-    return 1 if failed else 0
-
-
-def cmd_docs_list(args, settings: Settings) -> int:
-    from ingest.codes import parse_key
-    from vectorstore.catalog import Catalog
-
-    docs = Catalog(settings.catalog_path).documents()
-    if args.json:
-        print(json.dumps([d.__dict__ for d in docs], ensure_ascii=False, indent=1))
-        return 0
-    if not docs:
-        print("no documents yet: run `partybot ingest PATH`")
-    for d in docs:
-        codes = ", ".join(parse_key(k).display for k in d.meta.get("primary_codes", [])[:3])
-        print(f"{d.doc_id}  {d.lang or '??'}  {d.n_chunks:4d} chunks  {d.source}  {d.title[:60] if d.title else ''}"
-              + (f"  [{codes}]" if codes else ""))
-    return 0
-
-
-def cmd_docs_remove(args, settings: Settings) -> int:
-    services = _services(settings)
-    matches = services.catalog.find(args.id)
-    if len(matches) != 1:
-        print(f"{'no' if not matches else 'more than one'} document matches {args.id!r}; see `partybot docs list`",
-              file=sys.stderr)
-        return 1
-    services.index.remove(matches[0].doc_id)
-    print(f"removed {matches[0].doc_id} ({matches[0].source})")
     return 0
 
 
@@ -330,17 +261,26 @@ def build_parser() -> argparse.ArgumentParser:
     f.set_defaults(func=cmd_models_fetch)
     models.add_parser("list", help="known models and whether they are fetched").set_defaults(func=cmd_models_list)
 
-    i = sub.add_parser("ingest", help="add files, folders or URLs to the index")
+    no_wait = argparse.ArgumentParser(add_help=False)
+    no_wait.add_argument("--no-wait", action="store_true",
+                         help="fail at once if another writer (an ingest, the bot's upload) is writing")
+    i = sub.add_parser("ingest", parents=[no_wait], help="add files, folders or URLs to the index")
     i.add_argument("items", nargs="+", metavar="PATH_OR_URL")
     i.set_defaults(func=cmd_ingest)
 
-    docs = sub.add_parser("docs", help="list or remove documents").add_subparsers(dest="sub", required=True)
+    docs = sub.add_parser("docs", help="list, remove or check documents").add_subparsers(dest="sub", required=True)
     dl = docs.add_parser("list", help="list indexed documents")
     dl.add_argument("--json", action="store_true")
     dl.set_defaults(func=cmd_docs_list)
-    dr = docs.add_parser("remove", help="remove a document by id (or id prefix, or source name)")
+    dr = docs.add_parser("remove", parents=[no_wait],
+                         help="remove a document by id, id prefix (4+ characters), source or file name")
     dr.add_argument("id")
     dr.set_defaults(func=cmd_docs_remove)
+    dc = docs.add_parser("check", parents=[no_wait],
+                         help="compare the catalog with the vectors (exit 1 if they disagree)")
+    dc.add_argument("--repair", action="store_true",
+                    help="remove orphan vectors and restore missing ones (from the embedding cache)")
+    dc.set_defaults(func=cmd_docs_check)
 
     a = sub.add_parser("ask", help="ask one question")
     a.add_argument("question")

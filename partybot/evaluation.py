@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
+from ingest.sources import base_name  # gold_docs name files; sources are paths
+
 LANGS = ("ar", "vi", "en")
 
 
@@ -182,7 +184,8 @@ def answer_metrics(rows: list[tuple[Case, dict]]) -> dict[str, dict[str, float]]
         unanswerable = [(c, p) for c, p in items if not c.answerable]
         recalls = [sum(fact_found(f, p["answer"]) for f in c.answer_facts) / len(c.answer_facts)
                    for c, p in answerable if c.answer_facts]
-        cites = [bool(p["cited_docs"]) and set(p["cited_docs"]) <= set(c.gold_docs) for c, p in answerable]
+        cites = [bool(p["cited_docs"]) and {base_name(d) for d in p["cited_docs"]} <= set(c.gold_docs)
+                 for c, p in answerable]
         out[g] = {
             "n": len(items),
             "fact_recall": sum(recalls) / len(recalls) if recalls else float("nan"),

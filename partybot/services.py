@@ -18,6 +18,7 @@ class Services:
     embedder: object
     index: object
     search: object
+    lock: object
 
     _answerer: object = None
 
@@ -35,6 +36,7 @@ class Services:
     def close(self) -> None:
         if self._answerer is not None:
             self._answerer.backend.close()
+        self.store.close()
         self.catalog.close()
 
 
@@ -43,14 +45,19 @@ def open_services(settings: Settings, *, embedder=None) -> Services:
     from vectorstore.catalog import Catalog
     from vectorstore.embeddings import LangChainEmbeddings, build_embedder
     from vectorstore.index import Index
+    from vectorstore.lock import WriterLock
     from vectorstore.store import ChromaStore, make_client
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     embedder = embedder or build_embedder(settings)
     catalog = Catalog(settings.catalog_path)
+    lock = WriterLock(settings.data_dir)
     # One collection per embedding model: vectors of two models must never be mixed.
     collection = f"{settings.chroma_collection}-{embedder.model_id}".replace("_", "-").replace(".", "-")[:60]
-    store = ChromaStore(make_client(settings), collection, LangChainEmbeddings(embedder))
-    index = Index(catalog, store, embedder)
-    search = HybridSearch(catalog, store, embedder, candidates=settings.candidates)
-    return Services(settings, catalog, store, embedder, index, search)
+    generation = catalog.generation()  # read before the vectors: a later commit makes the view reload
+    reopen = None if settings.chroma_host else (lambda: make_client(settings))
+    store = ChromaStore(make_client(settings), collection, LangChainEmbeddings(embedder), reopen=reopen)
+    store.view_generation = generation
+    index = Index(catalog, store, embedder, lock)
+    search = HybridSearch(catalog, store, embedder, candidates=settings.candidates, lock=lock)
+    return Services(settings, catalog, store, embedder, index, search, lock)

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     embed_batch_size: int = Field(8, ge=1, le=256)
     embed_threads: int = Field(0, ge=0, description="torch threads; 0 = leave torch's default")
 
+    # How long the bot's upload, /add or /remove waits for another writer (a `partybot ingest`)
+    # before telling the admin to try again; CLI writers wait until done, or not at all (--no-wait).
+    writer_wait_s: float = Field(300.0, ge=0.0, le=86400.0)
     # Chroma: embedded PersistentClient under data_dir, unless CHROMA_HOST is set.
     chroma_host: str | None = Field(None, validation_alias=_alias("CHROMA_HOST", "chroma_host"))
     chroma_port: int = Field(8000, validation_alias=_alias("CHROMA_PORT", "chroma_port"))

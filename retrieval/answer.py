@@ -615,8 +615,7 @@ class Answerer:
             return text
         ids = [p.chunk_id for p in ctx.sources]
         try:
-            got = self.search.store.collection.get(ids=ids, include=["embeddings"])
-            by_id = dict(zip(got["ids"], got["embeddings"]))
+            by_id = self.search.store.vectors(ids)
             mat = np.array([by_id[i] for i in ids], dtype=np.float32)
             qv = self.search.embedder.embed_queries(sents)
         except Exception as exc:  # no vectors: leave it to the checks

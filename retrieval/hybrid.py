@@ -23,6 +23,7 @@ from retrieval.bm25 import BM25
 from retrieval.tokenize import terms
 from vectorstore.catalog import Catalog, ChunkRow, DocumentRow
 from vectorstore.embeddings import CachedEmbedder
+from vectorstore.lock import WriterLock
 from vectorstore.store import ChromaStore
 
 log = logging.getLogger(__name__)
@@ -113,9 +114,10 @@ class _Snapshot:
 
 class HybridSearch:
     def __init__(self, catalog: Catalog, store: ChromaStore, embedder: CachedEmbedder, *,
-                 candidates: int = 40, weights: FusionWeights | None = None):
+                 candidates: int = 40, weights: FusionWeights | None = None, lock: WriterLock | None = None):
         self.catalog = catalog
         self.store = store
+        self.lock = lock or WriterLock(catalog.path.parent)
         self.embedder = embedder
         self.candidates = candidates
         self.weights = weights or FusionWeights()
@@ -143,6 +145,7 @@ class HybridSearch:
         t1 = time.perf_counter()
         for _ in range(3):
             snap = self.snapshot()
+            self._sync_store(snap.generation)
             dense_hits = self.store.query(qvec, min(self.candidates * 2, max(len(snap.chunks), 1)))
             # A catalog commit during the query could have swapped a document's chunks: retry so
             # the dense hits and the snapshot are of the same generation.
@@ -157,6 +160,18 @@ class HybridSearch:
         timings["total_ms"] = (time.perf_counter() - t0) * 1000
         return RetrievalResult(query, qlang, [c.display for c in qcodes], passages,
                                max((p.dense for p in passages), default=0.0), timings)
+
+    def _sync_store(self, generation: int) -> None:
+        """After another process's commit, read the vectors anew (an embedded Chroma does not see
+        another process's writes otherwise: new documents would be found by words only). Only
+        between writes, never waiting: while a writer holds the lock, the view stays as it is
+        (the catalog already hides the chunks it replaced) and is read anew on a later question."""
+        if self.store.view_generation == generation:
+            return
+        with self.lock.try_shared() as free:
+            if free:
+                self.store.reload()
+                self.store.view_generation = generation
 
     def _query_vector(self, query: str, lang: str) -> np.ndarray:
         if lang == "vi" and not has_vietnamese_marks(query):

@@ -20,7 +20,7 @@ from retrieval.prompts import load_prompt
 
 Q_AR = "كم عدد أعضاء الحزب في لجنة الحزب بهانوي؟"
 GOOD_AR = "تضم لجنة الحزب في هانوي أكثر من 480 ألف عضو، أي أكثر من 9% من أعضاء الحزب في البلاد [1]."
-HANOI = "000_4ddb1c029ae9f81a.txt"
+HANOI = "data/samples/000_4ddb1c029ae9f81a.txt"  # sources are paths as given, from the repo root
 
 
 class ScriptedChat(BaseChatModel):
@@ -425,7 +425,7 @@ def test_a_quote_passes_over_photo_captions(indexed, settings, tmp_path):
         "Delegates of the Hue party building conference that approved the projects (Photo: Thong Nhat / VNA).\n\n"
         "In its second session the conference approved 79 projects and 72 documents.\n",
         "How many projects did the Hue party building conference approve?")
-    assert a.mode == "extractive" and a.citations[0].source == "conference.md"
+    assert a.mode == "extractive" and Path(a.citations[0].source).name == "conference.md"
     first_quote = a.text.split("«")[1]
     assert first_quote.startswith("In its second session") and "79 projects" in first_quote
 
@@ -440,7 +440,7 @@ def test_a_quote_keeps_the_sentence_that_follows_the_best_one(indexed, settings,
         "These are meetings in residential areas and meetings held online every month. "
         "The standing committee of Hue also reviewed the forms of cell activities of last year.\n",
         "Which new forms of party cell activities did the standing committee of Hue try?")
-    assert a.citations[0].source == "cells.md"
+    assert Path(a.citations[0].source).name == "cells.md"
     quotes = [q.split("»")[0] for q in a.text.split("«")[1:]]
     assert quotes[0].startswith("Recently the standing committee") and quotes[1].startswith("These are meetings")
     assert len(quotes) == len({" ".join(q.split()) for q in quotes}) <= 3

@@ -36,7 +36,7 @@ def test_ingest_reports_each_bad_file_on_one_line_and_goes_on(env, capsys):
 
     main(["docs", "list", "--json"])
     docs = json.loads(capsys.readouterr().out)
-    assert [d["source"] for d in docs] == ["good.txt"]
+    assert [d["source"] for d in docs] == [(batch / "good.txt").as_posix()]  # outside the working directory: absolute
     assert "37-QĐ/TW" in json.dumps(docs, ensure_ascii=False) or any("37" in k for k in docs[0]["codes"])
 
 

@@ -450,7 +450,7 @@ def test_pipeline_indexes_good_files_and_reports_bad_ones(tmp_path, services, se
     for name, start in bad.items():
         error = outcomes[name].error
         assert error and error.startswith(start) and "\n" not in error, (name, error)
-    docs = {d.source: d for d in services.catalog.documents()}
+    docs = {Path(d.source).name: d for d in services.catalog.documents()}
     assert set(docs) == good
     assert docs["rules.docx"].kind == "docx" and docs["rules.docx"].title == "Quy định về đảng viên"
     assert docs["members.pdf"].kind == "pdf" and docs["members.pdf"].title == "Members"

@@ -365,7 +365,7 @@ def test_no_default_embedding_function_fallback(services, monkeypatch):
     prepared = prepare(*_sample("004"))
     services.index.put(prepared)
     # The stored vectors are the project's (precomputed, with the document's title), dim included.
-    got = collection.get(ids=[c.chunk_id for c in prepared.chunks], include=["embeddings"])
+    got = services.store.collection.get(ids=[c.chunk_id for c in prepared.chunks], include=["embeddings"])
     by_id = dict(zip(got["ids"], np.asarray(got["embeddings"])))
     expected = services.embedder.embed_documents([c.text for c in prepared.chunks],
                                                  [prepared.doc.title] * len(prepared.chunks))

@@ -34,6 +34,11 @@ class Handler(BaseHTTPRequestHandler):
         path = self.path
         if path == "/page.html":
             self._send(200, HTML.encode(), "text/html; charset=utf-8")
+        elif path == "/private.html":  # Basic auth alice:S3cret, as a URL's user:password sends it
+            if self.headers.get("Authorization") == "Basic YWxpY2U6UzNjcmV0":
+                self._send(200, HTML.encode(), "text/html; charset=utf-8")
+            else:
+                self._send(401, b"who are you?", headers={"WWW-Authenticate": 'Basic realm="x"'})
         elif path == "/docs/members":
             self._send(200, PDF, "application/pdf")
         elif path == "/download?id=7":
@@ -268,3 +273,23 @@ def test_pipeline_ingests_urls(server, services, settings):
     assert set(docs) == {f"{server}/docs/members", f"{server}/page.html"}
     assert docs[f"{server}/docs/members"].kind == "pdf"
     assert docs[f"{server}/page.html"].kind == "html"
+
+
+def test_credentials_in_a_url_are_used_to_fetch_and_kept_nowhere(server, tmp_path, monkeypatch, capsys):
+    """`partybot ingest http://alice:S3cret@host/page.html` stored the URL with the password as
+    the source: `docs list` and every citation showed it to members."""
+    from partybot.cli import main
+
+    monkeypatch.setenv("PARTYBOT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("PARTYBOT_EMBEDDER", "hash")
+    monkeypatch.setenv("PARTYBOT_ALLOW_PRIVATE_URLS", "true")
+    secret_url = server.replace("http://", "http://alice:S3cret@")
+    assert main(["ingest", f"{secret_url}/private.html"]) == 0  # the server got the credentials
+    assert main(["ingest", f"{secret_url}/missing.pdf#frag"]) == 1  # a failure is reported without them
+    assert main(["docs", "list"]) == 0
+    assert main(["ask", "Điều lệ Đảng", "--retrieval-only", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert f"{server}/private.html" in out and "HTTP 404" in err
+    assert "S3cret" not in out + err and "alice" not in out + err
+    stored = [f for f in (tmp_path / "data").rglob("*") if f.is_file()]
+    assert stored and not [f for f in stored if b"S3cret" in f.read_bytes() or b"alice" in f.read_bytes()]

@@ -51,6 +51,18 @@ MIGRATIONS: list[str] = [
 ]
 
 
+def _statements(script: str) -> list[str]:
+    """A migration script's statements, for running them one by one in the caller's transaction
+    (``executescript`` would commit it)."""
+    out, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            out.append(current.strip())
+            current = ""
+    return [st for st in out if st.strip(" ;\n")]
+
+
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -112,10 +124,23 @@ class Catalog:
         self._migrate()
 
     def _migrate(self) -> None:
+        """Bring the schema up to date. Two processes opening a new catalog at once both see
+        version 0: the version is read again inside a write transaction (BEGIN IMMEDIATE takes
+        SQLite's write lock first), so the second one finds the first one's work done."""
         with self._lock:
-            version = self._db.execute("PRAGMA user_version").fetchone()[0]
-            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-                self._db.executescript(f"BEGIN;\n{script}\nPRAGMA user_version={number};\nCOMMIT;")
+            if self._db.execute("PRAGMA user_version").fetchone()[0] >= len(MIGRATIONS):
+                return
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                version = self._db.execute("PRAGMA user_version").fetchone()[0]
+                for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                    for statement in _statements(script):
+                        self._db.execute(statement)
+                    self._db.execute(f"PRAGMA user_version={number}")
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
 
     def close(self) -> None:
         self._db.close()
@@ -130,11 +155,28 @@ class Catalog:
             row = self._db.execute("SELECT * FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
         return _doc(row) if row else None
 
-    def find(self, prefix: str) -> list[DocumentRow]:
-        """Documents whose id starts with ``prefix`` or whose source equals it."""
+    def find(self, key: str) -> list[DocumentRow]:
+        """The documents ``key`` names, compared literally (no wildcards): the one whose id or
+        source is exactly ``key``; else those whose id starts with it (at least 4 characters);
+        else those whose source's file name is ``key``."""
+        key = key.strip()
+        if not key:
+            return []
         with self._lock:
-            rows = self._db.execute("SELECT * FROM documents WHERE doc_id LIKE ? OR source=?",
-                                    (prefix.replace("%", "") + "%", prefix)).fetchall()
+            rows = self._db.execute("SELECT * FROM documents WHERE doc_id=? OR source=?", (key, key)).fetchall()
+            if not rows and len(key) >= 4:
+                rows = self._db.execute("SELECT * FROM documents WHERE substr(doc_id, 1, ?)=?",
+                                        (len(key), key)).fetchall()
+            if not rows:
+                rows = [r for r in self._db.execute("SELECT * FROM documents")
+                        if r["source"].rsplit("/", 1)[-1] == key]
+        return [_doc(r) for r in rows]
+
+    def with_content(self, content_hash: str) -> list[DocumentRow]:
+        """Documents whose text is this (the same content under several names)."""
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM documents WHERE content_hash=? ORDER BY added_at",
+                                    (content_hash,)).fetchall()
         return [_doc(r) for r in rows]
 
     def documents(self) -> list[DocumentRow]:

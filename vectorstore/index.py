@@ -1,19 +1,26 @@
 """The write path: put a prepared document into Chroma and the catalog without a torn state.
 
-Order matters: (1) new chunk vectors go into Chroma under new ids, (2) the catalog switches to
-the new version in one transaction, (3) the old version's vectors are deleted. Queries only use
-chunk ids the catalog lists (see ``retrieval.hybrid``), so at every moment they see exactly one
-version. A crash between steps leaves orphan vectors that queries ignore and ``reconcile``
-removes.
+Every write holds the data directory's writer lock (``vectorstore.lock``) and starts from a fresh
+view of the store, after repairing what an interrupted write left (``repair``). Within a write,
+order matters: (1) new chunk vectors go into Chroma under new ids, (2) the catalog switches to the
+new version in one transaction, (3) the old version's vectors are deleted. Queries only use chunk
+ids the catalog lists (see ``retrieval.hybrid``), so at every moment they see exactly one version.
+A crash between steps leaves orphan vectors, which queries ignore and the next write removes;
+the catalog is never ahead of the vectors except by a crash in a removal, which deletes the
+catalog rows first.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Iterator
 
 from vectorstore.catalog import Catalog, ChunkRow, DocumentRow
 from vectorstore.embeddings import CachedEmbedder
+from vectorstore.failpoints import failpoint
+from vectorstore.lock import WriterLock
 from vectorstore.store import ChromaStore
 
 log = logging.getLogger(__name__)
@@ -32,47 +39,128 @@ class IndexResult:
     status: str  # "added" | "updated" | "unchanged"
     chunks: int
     embedded: int  # chunks whose vectors were computed (not found in the cache)
+    same_as: list[str] = field(default_factory=list)  # other documents' sources with this very text
+
+
+@dataclass
+class Health:
+    """What ``check`` found: vectors no catalog chunk refers to (left by a crash mid-ingest, or
+    by a removal's crash: their text is still stored in Chroma), catalog chunks without a vector
+    (invisible to the dense search), and the same text indexed under several names."""
+    orphans: list[str]
+    missing: list[str]
+    duplicates: list[list[str]]  # each: the sources of one text
+    chunks: int = 0
+    vectors: int = 0
+
+    @property
+    def consistent(self) -> bool:
+        return not self.orphans and not self.missing
+
+
+def _metadata(doc: DocumentRow, chunk: ChunkRow) -> dict:
+    return {"doc_id": doc.doc_id, "source": doc.source, "ordinal": chunk.ordinal,
+            "locator": " › ".join(chunk.locator), "codes": " ".join(chunk.codes),
+            "lang": chunk.lang or "", "content_hash": doc.content_hash}
 
 
 class Index:
-    def __init__(self, catalog: Catalog, store: ChromaStore, embedder: CachedEmbedder):
+    def __init__(self, catalog: Catalog, store: ChromaStore, embedder: CachedEmbedder,
+                 lock: WriterLock | None = None):
         self.catalog = catalog
         self.store = store
         self.embedder = embedder
+        self.lock = lock or WriterLock(catalog.path.parent)
+
+    @contextmanager
+    def writing(self, what: str = "partybot", *, wait: bool = True, timeout_s: float | None = None,
+                on_wait=None, repair: bool = True) -> Iterator[None]:
+        """Hold the writer lock for a batch of writes. On entry: a fresh view of the store (another
+        process may have written since it was opened) and ``repair`` of what a crashed write left.
+        Nested calls (``put`` inside a batch) just enter."""
+        first = not self.lock.held
+        with self.lock.hold(what, wait=wait, timeout_s=timeout_s, on_wait=on_wait):
+            if first:
+                self.store.reload()
+            if first and repair:
+                repaired = self._repair()
+                if repaired.orphans or repaired.missing:
+                    log.warning("repaired the index: %d orphan vectors removed, %d missing vectors restored",
+                                len(repaired.orphans), len(repaired.missing))
+            try:
+                yield
+            finally:
+                if first:  # this process's view is current as of the last commit it made
+                    self.store.view_generation = self.catalog.generation()
 
     def put(self, prepared: Prepared, progress=None) -> IndexResult:
+        with self.writing():
+            return self._put(prepared, progress)
+
+    def _put(self, prepared: Prepared, progress) -> IndexResult:
         doc, chunks = prepared.doc, prepared.chunks
+        same_as = [d.source for d in self.catalog.with_content(doc.content_hash) if d.doc_id != doc.doc_id]
         old = self.catalog.get(doc.doc_id)
         if old and old.content_hash == doc.content_hash:
-            return IndexResult(doc.doc_id, doc.source, "unchanged", old.n_chunks, 0)
+            return IndexResult(doc.doc_id, doc.source, "unchanged", old.n_chunks, 0, same_as)
         before = self.embedder.computed
         vectors = self.embedder.embed_documents([c.text for c in chunks], [doc.title] * len(chunks),
                                                 progress=progress)
-        metadatas = [{"doc_id": doc.doc_id, "source": doc.source, "ordinal": c.ordinal,
-                      "locator": " › ".join(c.locator), "codes": " ".join(c.codes),
-                      "lang": c.lang or "", "content_hash": doc.content_hash} for c in chunks]
-        self.store.upsert([c.chunk_id for c in chunks], vectors, [c.text for c in chunks], metadatas)
+        self.store.upsert([c.chunk_id for c in chunks], vectors, [c.text for c in chunks],
+                          [_metadata(doc, c) for c in chunks])
+        failpoint("put:after_vectors")
         old_ids = set(self.catalog.chunk_ids(doc.doc_id))
         self.catalog.replace(doc, chunks)
+        failpoint("put:after_catalog")
         stale = sorted(old_ids - {c.chunk_id for c in chunks})
         if stale:
             self.store.delete(stale)
         return IndexResult(doc.doc_id, doc.source, "updated" if old else "added", len(chunks),
-                           self.embedder.computed - before)
+                           self.embedder.computed - before, same_as)
 
     def remove(self, doc_id: str) -> bool:
-        ids = self.catalog.chunk_ids(doc_id)
-        removed = self.catalog.remove(doc_id)
-        if ids:
-            self.store.delete(ids)
-        return removed
+        with self.writing():
+            ids = self.catalog.chunk_ids(doc_id)
+            removed = self.catalog.remove(doc_id)
+            failpoint("remove:after_catalog")
+            if ids:
+                self.store.delete(ids)
+            return removed
+
+    def check(self) -> Health:
+        """Compare the catalog with the vectors (reads only)."""
+        _, chunks, docs = self.catalog.snapshot()
+        live = {c.chunk_id for c in chunks}
+        stored = set(self.store.ids())
+        by_hash: dict[str, list[str]] = {}
+        for d in docs.values():
+            by_hash.setdefault(d.content_hash, []).append(d.source)
+        return Health(orphans=sorted(stored - live), missing=sorted(live - stored),
+                      duplicates=[sorted(s) for s in by_hash.values() if len(s) > 1],
+                      chunks=len(live), vectors=len(stored))
+
+    def repair(self) -> Health:
+        """Delete orphan vectors; re-embed catalog chunks that have no vector (from the embedding
+        cache when it has them). Returns what was found before repairing."""
+        with self.writing(repair=False):
+            return self._repair()
+
+    def _repair(self) -> Health:
+        health = self.check()
+        if health.orphans:
+            self.store.delete(health.orphans)
+        if health.missing:
+            self._restore(set(health.missing))
+        return health
+
+    def _restore(self, missing: set[str]) -> None:
+        _, chunks, docs = self.catalog.snapshot()
+        todo = [c for c in chunks if c.chunk_id in missing]
+        titles = [docs[c.doc_id].title for c in todo]
+        vectors = self.embedder.embed_documents([c.text for c in todo], titles)
+        self.store.upsert([c.chunk_id for c in todo], vectors, [c.text for c in todo],
+                          [_metadata(docs[c.doc_id], c) for c in todo])
 
     def reconcile(self) -> int:
-        """Delete vectors no catalog chunk refers to (left by an interrupted ingest)."""
-        _, chunks, _ = self.catalog.snapshot()
-        live = {c.chunk_id for c in chunks}
-        orphans = [i for i in self.store.ids() if i not in live]
-        if orphans:
-            log.info("removing %d orphan vectors", len(orphans))
-            self.store.delete(orphans)
-        return len(orphans)
+        """Delete vectors no catalog chunk refers to; the number deleted (see ``repair``)."""
+        return len(self.repair().orphans)

@@ -22,6 +22,7 @@ from partybot.bot.render import answer_html, esc, sources_html, stream_text
 from partybot.bot.serving import Deps
 from partybot.bot.texts import LANG_NAMES, t, t_plain, user_lang
 from retrieval.answer import MAX_QUESTION_CHARS
+from vectorstore.lock import WriterBusy
 
 log = logging.getLogger(__name__)
 DOCS_PAGE = 10
@@ -301,7 +302,11 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await safe_edit(status, t(lang, "upload_too_big", name=name, size=f"{len(data) / 2**20:.1f}",
                                   max=f"{limit / 2**20:.0f}"), parse_mode=ParseMode.HTML)
         return
-    outcome = await asyncio.to_thread(d.ingest_upload, data, document.file_name, document.mime_type)
+    try:
+        outcome = await asyncio.to_thread(d.ingest_upload, data, document.file_name, document.mime_type)
+    except WriterBusy as busy:
+        await safe_edit(status, t(lang, "writer_busy", holder=busy.holder), parse_mode=ParseMode.HTML)
+        return
     await safe_edit(status, _ingest_summary(lang, outcome), parse_mode=ParseMode.HTML)
 
 
@@ -328,7 +333,11 @@ async def add_cmd(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, t(lang, "add_usage"))
         return
     status = await reply(update, t(lang, "upload_received", name=url))
-    outcome = await asyncio.to_thread(deps(context).ingest_url, url)
+    try:
+        outcome = await asyncio.to_thread(deps(context).ingest_url, url)
+    except WriterBusy as busy:
+        await safe_edit(status, t(lang, "writer_busy", holder=busy.holder), parse_mode=ParseMode.HTML)
+        return
     await safe_edit(status, _ingest_summary(lang, outcome), parse_mode=ParseMode.HTML)
 
 
@@ -399,7 +408,11 @@ async def remove_pressed(update: Update, context, doc_id: str) -> None:
     if doc is None:
         await safe_edit(query.message, t(lang, "remove_not_found", value=doc_id), parse_mode=ParseMode.HTML)
         return
-    await asyncio.to_thread(d.remove_document, doc_id)
+    try:
+        await asyncio.to_thread(d.remove_document, doc_id)
+    except WriterBusy as busy:
+        await safe_edit(query.message, t(lang, "writer_busy", holder=busy.holder), parse_mode=ParseMode.HTML)
+        return
     await safe_edit(query.message, t(lang, "removed", title=doc.title[:120]), parse_mode=ParseMode.HTML)
 
 

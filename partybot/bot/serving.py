@@ -10,7 +10,6 @@ import asyncio
 import hashlib
 import logging
 import re
-import threading
 import time
 import unicodedata
 from collections import deque
@@ -98,7 +97,6 @@ class Deps:
     gate: Gate
     limiter: RateLimiter
     reasons: dict = field(default_factory=dict)  # (chat_id, prompt message id) -> turn id
-    ingest_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def is_admin(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.settings.admin_ids
@@ -124,8 +122,13 @@ class Deps:
             tmp = path.with_name(path.name + ".part")
             tmp.write_bytes(data)
             tmp.replace(path)
-        with self.ingest_lock:
-            outcome = ingest_one(str(path), self.services.index, self.settings, source=name)
+        try:
+            with self._writing("the bot's upload"):
+                outcome = ingest_one(str(path), self.services.index, self.settings, source=name)
+        except BaseException:  # WriterBusy, or the bot stopping: keep nothing half-added
+            if not existed:
+                path.unlink(missing_ok=True)
+            raise
         if not outcome.ok and not existed:
             path.unlink(missing_ok=True)
         return outcome
@@ -133,12 +136,17 @@ class Deps:
     def ingest_url(self, url: str):
         from ingest.pipeline import ingest_one
 
-        with self.ingest_lock:
+        with self._writing("the bot's /add"):
             return ingest_one(url, self.services.index, self.settings)
 
     def remove_document(self, doc_id: str) -> bool:
-        with self.ingest_lock:
+        with self._writing("the bot's /remove"):
             return self.services.index.remove(doc_id)
+
+    def _writing(self, what: str):
+        """The data directory's writer lock (shared with `partybot ingest` in another process);
+        waits up to PARTYBOT_WRITER_WAIT_S, then raises ``WriterBusy`` naming the holder."""
+        return self.services.index.writing(what, timeout_s=self.settings.writer_wait_s)
 
 
 def safe_file_name(name: str | None, mime: str | None, data: bytes) -> str:

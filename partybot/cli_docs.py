@@ -1,0 +1,137 @@
+"""`partybot ingest` and `partybot docs list|remove|check`: the commands that change or inspect
+what is indexed. Every write holds the data directory's writer lock for the whole command (see
+``vectorstore.lock``): a second writer waits, saying who holds the lock, or with ``--no-wait``
+fails at once. Names are printed with control characters escaped (``ingest.sources.shown``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+from partybot.settings import Settings
+
+
+def progress_bar(total: int, desc: str, unit: str = "it"):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=False,
+                disable=not sys.stderr.isatty() and os.environ.get("PARTYBOT_PROGRESS") != "1")
+
+
+def services(settings: Settings):
+    from partybot.services import open_services
+
+    return open_services(settings)
+
+
+def _waiting(holder: str) -> None:
+    print(f"waiting: {holder} is writing to this data directory (Ctrl-C to give up, or use --no-wait)",
+          file=sys.stderr, flush=True)
+
+
+def writing(svc, what: str, args=None, *, repair: bool = True):
+    """The writer lock for a CLI command: wait with a message, or fail fast with --no-wait."""
+    return svc.index.writing(what, wait=not getattr(args, "no_wait", False), on_wait=_waiting, repair=repair)
+
+
+def ingest_items(items: list[str], settings: Settings, svc=None, *, quiet: bool = False, args=None) -> list:
+    from ingest.pipeline import expand, ingest_one
+    from ingest.sources import shown
+
+    svc = svc or services(settings)
+    outcomes = []
+    with writing(svc, "partybot ingest", args):
+        todo = list(expand(items))
+        bar = progress_bar(len(todo), "ingest", "doc")
+        for item in todo:
+            outcome = ingest_one(item, svc.index, settings)
+            outcomes.append(outcome)
+            bar.update(1)
+            if quiet:
+                continue
+            if outcome.ok:
+                r = outcome.result
+                extra = f", {r.embedded} embedded" if r.status != "unchanged" else ""
+                bar.write(f"{r.status:9} {shown(outcome.source)}  [{r.doc_id}] {r.chunks} chunks{extra}")
+                if r.same_as:
+                    bar.write(f"          same text as {', '.join(shown(s) for s in r.same_as)}: remove one "
+                              "with `partybot docs remove NAME` if it is a copy", file=sys.stderr)
+            else:
+                bar.write(f"FAILED    {shown(outcome.source)}: {shown(outcome.error)}", file=sys.stderr)
+        bar.close()
+    return outcomes
+
+
+def cmd_ingest(args, settings: Settings) -> int:
+    outcomes = ingest_items(args.items, settings, args=args)
+    failed = [o for o in outcomes if not o.ok]
+    done = len(outcomes) - len(failed)
+    print(f"{done} document(s) indexed, {sum(1 for o in outcomes if o.ok and o.result.status == 'unchanged')} "
+          f"unchanged, {len(failed)} failed")
+    return 1 if failed else 0
+
+
+def cmd_docs_list(args, settings: Settings) -> int:
+    from ingest.codes import parse_key
+    from ingest.sources import shown
+    from vectorstore.catalog import Catalog
+
+    docs = Catalog(settings.catalog_path).documents()
+    if args.json:  # JSON escapes control characters itself
+        print(json.dumps([d.__dict__ for d in docs], ensure_ascii=False, indent=1))
+        return 0
+    if not docs:
+        print("no documents yet: run `partybot ingest PATH`")
+    for d in docs:
+        codes = ", ".join(parse_key(k).display for k in d.meta.get("primary_codes", [])[:3])
+        title = shown(d.title[:60]) if d.title else ""
+        print(f"{d.doc_id}  {d.lang or '??'}  {d.n_chunks:4d} chunks  {shown(d.source)}  {title}"
+              + (f"  [{codes}]" if codes else ""))
+    return 0
+
+
+def cmd_docs_remove(args, settings: Settings) -> int:
+    from ingest.sources import shown
+
+    svc = services(settings)
+    with writing(svc, "partybot docs remove", args):
+        matches = svc.catalog.find(args.id)
+        if len(matches) != 1:
+            which = "no document matches" if not matches else f"{len(matches)} documents match"
+            print(f"{which} {shown(args.id)!r}; give the id or the whole source as `partybot docs list` "
+                  "shows them", file=sys.stderr)
+            for d in matches[:10]:
+                print(f"  {d.doc_id}  {shown(d.source)}", file=sys.stderr)
+            return 1
+        svc.index.remove(matches[0].doc_id)
+    print(f"removed {matches[0].doc_id} ({shown(matches[0].source)})")
+    return 0
+
+
+def cmd_docs_check(args, settings: Settings) -> int:
+    """Report whether the catalog and the vectors agree; with --repair, make them agree."""
+    from ingest.sources import shown
+
+    svc = services(settings)
+    if args.repair:
+        with writing(svc, "partybot docs check --repair", args, repair=False):
+            found = svc.index.repair()
+            after = svc.index.check()
+    else:  # between writes: a write in progress would show its new vectors as orphans
+        with writing(svc, "partybot docs check", args, repair=False):
+            found = after = svc.index.check()
+    print(f"{found.chunks} chunks in the catalog, {found.vectors} vectors in Chroma")
+    print(f"orphan vectors (no catalog chunk; a crashed write left them): {len(found.orphans)}"
+          + (" — removed" if args.repair and found.orphans else ""))
+    print(f"chunks without a vector (found by words only): {len(found.missing)}"
+          + (" — restored" if args.repair and found.missing else ""))
+    for sources in found.duplicates:
+        print(f"same text under {len(sources)} names: {', '.join(shown(s) for s in sources)}")
+    if after.consistent:
+        print("ok: the catalog and the vectors agree")
+        return 0
+    print("the catalog and the vectors disagree: run `partybot docs check --repair` "
+          "(any ingest or removal also repairs first)", file=sys.stderr)
+    return 1
