@@ -178,15 +178,20 @@ def cmd_chat(args, settings: Settings) -> int:
                 _print_answer(event.answer, False)
 
     print("Ask a question (vi / ar / en). Empty line or Ctrl-D to quit.")
-    while True:
-        try:
-            question = input("> ").strip()
-        except EOFError:
-            break
-        if not question:
-            break
-        asyncio.run(stream(question))
-        print()
+    # One event loop for the whole chat: the model's async HTTP client keeps its connections
+    # bound to the loop it first ran on, and a loop per question left the next question with
+    # connections of a closed loop ("Event loop is closed", answered without the model).
+    # input() stays on the main thread, outside the loop, so Ctrl-C there still ends at once.
+    with asyncio.Runner() as runner:
+        while True:
+            try:
+                question = input("> ").strip()
+            except EOFError:
+                break
+            if not question:
+                break
+            runner.run(stream(question))
+            print()
     return 0
 
 

@@ -1,11 +1,15 @@
 """The `partybot` command line, in-process, with the fake embedder chosen by setting."""
 
+import io
 import json
+import re
 
 import pytest
 
 from conftest import REPO, SAMPLES
+from fake_openai import FakeOpenAI
 from partybot.cli import main
+from test_answer import GOOD_AR, Q_AR
 
 REQUIRED_PRED_KEYS = {"id", "answer", "abstained", "language", "cited_docs", "citations", "retrieved"}
 
@@ -103,3 +107,49 @@ def test_review_refuses_to_start_without_a_password(env, capsys, monkeypatch):
     monkeypatch.delenv("REVIEW_TOKEN", raising=False)
     assert main(["review", "--port", "1"]) == 1
     assert "set REVIEW_PASSWORD" in capsys.readouterr().err
+
+
+# The chat's five questions and the model's scripted replies to each: the second question's first
+# reply states a number that is in no source (the sources say 25), so it gets the stricter retry.
+CHAT = [
+    (Q_AR, [GOOD_AR]),
+    ("Chỉ thị 24-CT/TU của Thành ủy Hà Nội nói về gì?",
+     ["Chỉ thị 24-CT/TU ngày 7/8/2023 chỉ rõ 31 biểu hiện né tránh trách nhiệm [1].",
+      "Chỉ thị 24-CT/TU ngày 7/8/2023 về tăng cường kỷ luật, kỷ cương, trách nhiệm trong hệ thống chính trị "
+      "thành phố, chỉ rõ 25 biểu hiện né tránh trách nhiệm [1]."]),
+    ("متى صدر القرار رقم 04-NQ/TU لهانوي وما موضوعه؟",
+     ["صدر القرار رقم 04-NQ/TU بتاريخ 31 مايو 2021 "
+      "بشأن التركيز على بناء وتحسين جودة الكوادر على جميع المستويات [1]."]),
+    ("What is Resolution 28-NQ/TW about?",
+     ["Resolution 28-NQ/TW is about continuing to innovate the Party's leadership and governance methods "
+      "over the political system in the new period [1]."]),
+    ("NQ 39/NQ-TW của Bộ Chính trị ban hành ngày nào?",
+     ["Nghị quyết 39 của Bộ Chính trị ban hành ngày 18/7/2023 [1]."]),
+]
+
+
+def test_chat_answers_every_question_with_the_model_on_one_event_loop(env, capsys, monkeypatch):
+    """The `openai` backend's async HTTP client keeps connections bound to the event loop that
+    opened them: with a loop per question, the question after a retried answer was answered
+    without the model ("LLM call failed: Event loop is closed")."""
+    assert main(["ingest", str(SAMPLES)]) == 0
+    with FakeOpenAI([reply for _, replies in CHAT for reply in replies]) as llm:
+        monkeypatch.setenv("PARTYBOT_LLM_BACKEND", "openai")
+        monkeypatch.setenv("LLM_BASE_URL", llm.base_url)
+        monkeypatch.setenv("LLM_MODEL", "fake")
+        monkeypatch.setattr("sys.stdin", io.StringIO("".join(f"{q}\n" for q, _ in CHAT)))
+        capsys.readouterr()
+        assert main(["chat"]) == 0
+    out, err = capsys.readouterr()
+    footers = re.findall(r"^\((\S+), (?:not )?grounded; ([^,]+), ", err, re.M)  # (mode, model) per answer
+    llm_modes = ["llm", "llm-retry", "llm", "llm", "llm"]
+    assert footers == [(mode, "openai:fake") for mode in llm_modes], err
+    assert out.count("… (checking the answer against the sources)") == 1
+    assert GOOD_AR in out and "Nghị quyết 39-NQ/TW của Bộ Chính trị ban hành ngày 18/7/2023" in out
+    # each question streamed once; the retry asked again, with the stricter prompt, not streamed
+    asked = [q for q, replies in CHAT for _ in replies]
+    assert [r["path"] for r in llm.requests] == ["/v1/chat/completions"] * len(asked)
+    assert [r["stream"] for r in llm.requests] == [True, True, False, True, True, True]
+    assert [q in r["messages"][-1]["content"] for q, r in zip(asked, llm.requests)] == [True] * len(asked)
+    assert ["broke the rules" in r["messages"][0]["content"] for r in llm.requests] == [
+        False, False, True, False, False, False]
