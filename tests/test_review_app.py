@@ -331,3 +331,43 @@ def test_times_and_date_filters_follow_the_review_time_zone(tmp_path):
     with pytest.raises(ValueError, match="unknown time zone"):
         Settings(_env_file=None, review_timezone="Mars/Olympus")
     store.close()
+
+
+# -- sessions end at logout and expire on the server ------------------------------------------------
+def test_a_session_cookie_replayed_after_logout_is_refused(env, client):
+    store, tid = env[1], env[2][0]
+    old = client.cookies.get("partybot_review")
+    page = client.get("/").text
+    assert client.post("/logout", data={"csrf": csrf_of(page)}, follow_redirects=False).status_code == 303
+    replay = TestClient(env[3])  # someone who copied the cookie before the logout
+    replay.cookies.set("partybot_review", old)
+    for path in ("/", f"/turns/{tid}", "/dashboard", "/export.csv"):
+        r = replay.get(path, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith("/login?next="), path
+        assert "480" not in r.text
+    r = replay.post(f"/turns/{tid}/review", data={"csrf": csrf_of(page), "verdict": "wrong"}, follow_redirects=False)
+    assert r.status_code == 401 and store.get_review(tid) is None
+    assert 'name="password"' in replay.get("/login").text  # the login form, not a logged-in redirect
+
+
+def test_sessions_expire_on_the_server_and_expired_ones_are_purged(env, client):
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from partybot import logstore
+
+    store = env[1]
+
+    def live_rows() -> int:
+        with store.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(logstore.review_sessions)).scalar()
+
+    assert live_rows() == 1
+    with store.engine.begin() as conn:  # the session's time is up (its signed cookie says 12 h still)
+        conn.execute(logstore.review_sessions.update().values(expires_at=logstore.now() - timedelta(seconds=1)))
+    assert client.get("/", follow_redirects=False).status_code == 303
+    other = TestClient(env[3])
+    assert login(other).status_code == 303  # a login clears the expired rows away
+    assert live_rows() == 1 and other.get("/").status_code == 200
+

@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 async def login_page(request: Request, next: str = "/"):
     rv = review(request)
-    s = rv.session_of(request)
+    s = await rv.session_of(request)
     if s and s.auth:
         return RedirectResponse(safe_next(next), status_code=303)
     pre = s or Session.new(auth=False, hours=1)
@@ -29,7 +29,7 @@ async def login_page(request: Request, next: str = "/"):
 async def login(request: Request):
     rv = review(request)
     client = request.client.host if request.client else "?"
-    pre = rv.session_of(request)
+    pre = await rv.session_of(request)
     form = await request.form()
     nxt = safe_next(str(form.get("next", "/")))
     wait = rv.throttle.wait_s(client)
@@ -50,14 +50,15 @@ async def login(request: Request):
     rv.throttle.succeeded(client)
     name = re.sub(r"\s+", " ", str(form.get("name", ""))).strip()
     resp = RedirectResponse(nxt, status_code=303)
-    rv.set_cookie(resp, Session.new(auth=True, hours=rv.settings.review_session_hours, name=name))
+    rv.set_cookie(resp, await rv.start_session(name))
     return resp
 
 
 async def logout(request: Request):
     rv = review(request)
-    s = rv.require(request)
+    s = await rv.require(request)
     await rv.checked_form(request, s)
+    await rv.end_session(s)
     resp = RedirectResponse("/login?" + urlencode({"next": "/"}), status_code=303)
     resp.delete_cookie(COOKIE, path="/")
     return resp

@@ -10,7 +10,7 @@ from partybot.review.web import LANGS, int_param, review
 
 async def dashboard(request: Request):
     rv = review(request)
-    s = rv.require(request)
+    s = await rv.require(request)
     days = int_param(request.query_params.get("days"), 30, 7, 365)
     d = await rv.db(rv.store.dashboard, days, rv.tz)
     labels = [x["day"][5:] for x in d["days"]]

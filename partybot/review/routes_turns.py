@@ -21,7 +21,7 @@ from partybot.settings import Settings
 # -- list, export ----------------------------------------------------------------------------
 async def turn_list(request: Request):
     rv = review(request)
-    s = rv.require(request)
+    s = await rv.require(request)
     flt, values, errors = parse_filter(request.query_params, rv.settings, rv.tz)
     page = int_param(request.query_params.get("page"), 1, 1, 10**6)
     rows, total = await rv.db(rv.store.find_turns, flt, offset=(page - 1) * PER_PAGE, limit=PER_PAGE)
@@ -34,7 +34,7 @@ async def turn_list(request: Request):
 
 async def export(request: Request, fmt: str):
     rv = review(request)
-    rv.require(request)
+    await rv.require(request)
     if fmt not in ("csv", "jsonl"):
         raise BadRequest("Export as .csv or .jsonl.", 404)
     flt, _values, errors = parse_filter(request.query_params, rv.settings, rv.tz)
@@ -69,14 +69,14 @@ def detail(request: Request, s: Session, turn: dict, rev: dict | None, *, status
 
 async def turn_page(request: Request, turn_id: int):
     rv = review(request)
-    s = rv.require(request)
+    s = await rv.require(request)
     turn, rev = await load(rv, turn_id)
     return detail(request, s, turn, rev)
 
 
 async def review_turn(request: Request, turn_id: int):
     rv = review(request)
-    s = rv.require(request)
+    s = await rv.require(request)
     form = await rv.checked_form(request, s)
     await load(rv, turn_id)
     verdict = str(form.get("verdict", "")) or None
@@ -89,7 +89,7 @@ async def review_turn(request: Request, turn_id: int):
 
 async def add_case(request: Request, turn_id: int):
     rv = review(request)
-    s = rv.require(request)
+    s = await rv.require(request)
     form = await rv.checked_form(request, s)
     turn, rev = await load(rv, turn_id)
     case_form = {"type": str(form.get("type", "")), "gold": [str(g) for g in form.getlist("gold")],

@@ -6,6 +6,7 @@ the two exceptions the app turns into responses (:class:`NeedLogin`, :class:`Bad
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -22,6 +23,9 @@ TEMPLATES = Path(__file__).parent / "templates"
 LANGS = {"vi": "Tiếng Việt", "ar": "العربية", "en": "English"}
 PER_PAGE = 50
 MESSAGES = {"review": "Review saved.", "eval": "Added to the evaluation set.", "logout": "Logged out."}
+
+
+_UNSET = object()
 
 
 class NeedLogin(Exception):
@@ -51,11 +55,29 @@ class Review:
         self.password = settings.review_password.get_secret_value() if settings.review_password else None
         self.token = settings.review_token.get_secret_value() if settings.review_token else None
 
-    def session_of(self, request: Request) -> Session | None:
-        return self.signer.loads(request.cookies.get(COOKIE))
+    async def session_of(self, request: Request) -> Session | None:
+        """The request's session: its cookie signed by us and unexpired, and when logged in, its id
+        still live in the store (not logged out, not expired). Looked up once per request."""
+        s = getattr(request.state, "session", _UNSET)
+        if s is _UNSET:
+            s = self.signer.loads(request.cookies.get(COOKIE))
+            if s and s.auth and not (s.sid and await self.db(self.store.review_session_live, s.sid)):
+                s = None
+            request.state.session = s
+        return s
 
-    def require(self, request: Request) -> Session:
-        s = self.session_of(request)
+    async def start_session(self, name: str) -> Session:
+        s = Session.new(auth=True, hours=self.settings.review_session_hours, name=name)
+        await self.db(self.store.start_review_session, s.sid, reviewer=s.name,
+                      expires_at=datetime.fromtimestamp(int(s.exp), UTC))
+        return s
+
+    async def end_session(self, s: Session) -> None:
+        if s.sid:
+            await self.db(self.store.end_review_session, s.sid)
+
+    async def require(self, request: Request) -> Session:
+        s = await self.session_of(request)
         if s and s.auth:
             return s
         bearer = request.headers.get("authorization", "")
@@ -69,7 +91,7 @@ class Review:
                         httponly=True, samesite="strict", secure=self.settings.review_secure_cookie, path="/")
 
     def render(self, request: Request, name: str, status: int = 200, **ctx) -> HTMLResponse:
-        ctx.setdefault("session", self.session_of(request))
+        ctx.setdefault("session", getattr(request.state, "session", None))  # as session_of found it
         html = self.env.get_template(name).render(request=request, nonce=request.state.nonce, **ctx)
         return HTMLResponse(html, status_code=status)
 
