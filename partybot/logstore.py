@@ -32,6 +32,11 @@ log = logging.getLogger(__name__)
 
 metadata = sa.MetaData()
 
+# Row ids (turns.id) are SQL INTEGERs: 32-bit on PostgreSQL, which refuses to even compare one
+# with a larger number ("integer out of range"); SQLite's driver cannot bind a number past 2**63 - 1
+# (OverflowError). Callers check an id from outside against this before asking.
+ID_MAX = 2**31 - 1
+
 turns = sa.Table(
     "turns", metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),

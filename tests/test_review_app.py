@@ -371,3 +371,26 @@ def test_sessions_expire_on_the_server_and_expired_ones_are_purged(env, client):
     assert login(other).status_code == 303  # a login clears the expired rows away
     assert live_rows() == 1 and other.get("/").status_code == 200
 
+
+# -- path parameters: a malformed or out-of-range id is no page ----------------------------------
+BAD_IDS = ("99999999999999999999", str(2**63), str(2**31), "-1", "0", "abc", "1.5", "1e3", "+1", "01", "1_0",
+           "%201", "%D9%A1")  # the last: an Arabic-Indic digit one
+
+
+def test_malformed_or_out_of_range_ids_are_404_on_every_route(env):
+    store = env[1]
+    c = TestClient(env[3], raise_server_exceptions=False)
+    login(c)
+    csrf = csrf_of(c.get("/").text)
+    for raw in BAD_IDS:
+        for method, path in (("GET", f"/turns/{raw}"), ("POST", f"/turns/{raw}/review"),
+                             ("POST", f"/turns/{raw}/eval-case")):
+            r = c.request(method, path, data={"csrf": csrf, "verdict": "wrong", "type": "unanswerable"},
+                          follow_redirects=False)
+            assert r.status_code == 404, (method, path, r.status_code)
+            assert "text/html" in r.headers["content-type"]
+    for fmt in ("xml", "csv.csv", "CSV", "jsonl%00", "99999999999999999999"):
+        assert c.get(f"/export.{fmt}").status_code == 404, fmt
+    assert all(store.get_review(t) is None for t in env[2])
+    assert c.get("/").status_code == 200  # and the connection carried on
+

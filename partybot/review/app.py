@@ -21,6 +21,8 @@ import secrets
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from partybot.logstore import LogStore
@@ -65,6 +67,13 @@ def create_app(settings: Settings, store: LogStore) -> FastAPI:
     @app.exception_handler(BadRequest)
     async def bad_request(request: Request, exc: BadRequest):
         return rv.render(request, "error.html", status=exc.status, message=exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError):
+        if any(tuple(e.get("loc", ()))[:1] == ("path",) for e in exc.errors()):  # /turns/abc: no such page
+            await rv.session_of(request)
+            return rv.render(request, "error.html", status=404, message="There is no such page.")
+        return await request_validation_exception_handler(request, exc)
 
     for method, path, endpoint in ROUTES:
         app.add_api_route(path, endpoint, methods=[method])

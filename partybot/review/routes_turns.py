@@ -14,7 +14,7 @@ from markupsafe import Markup, escape
 from partybot.logstore import VERDICTS, TurnFilter
 from partybot.review import evalcase
 from partybot.review.auth import Session
-from partybot.review.web import LANGS, MESSAGES, PER_PAGE, BadRequest, Review, int_param, review
+from partybot.review.web import LANGS, MESSAGES, PER_PAGE, BadRequest, Review, TurnId, int_param, review
 from partybot.settings import Settings
 
 
@@ -67,14 +67,14 @@ def detail(request: Request, s: Session, turn: dict, rev: dict | None, *, status
                      msg=MESSAGES.get(request.query_params.get("msg", "")))
 
 
-async def turn_page(request: Request, turn_id: int):
+async def turn_page(request: Request, turn_id: TurnId):
     rv = review(request)
     s = await rv.require(request)
     turn, rev = await load(rv, turn_id)
     return detail(request, s, turn, rev)
 
 
-async def review_turn(request: Request, turn_id: int):
+async def review_turn(request: Request, turn_id: TurnId):
     rv = review(request)
     s = await rv.require(request)
     form = await rv.checked_form(request, s)
@@ -87,7 +87,7 @@ async def review_turn(request: Request, turn_id: int):
     return RedirectResponse(f"/turns/{turn_id}?msg=review", status_code=303)
 
 
-async def add_case(request: Request, turn_id: int):
+async def add_case(request: Request, turn_id: TurnId):
     rv = review(request)
     s = await rv.require(request)
     form = await rv.checked_form(request, s)

@@ -6,15 +6,19 @@ the two exceptions the app turns into responses (:class:`NeedLogin`, :class:`Bad
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
+from fastapi import Path as PathParam
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from pydantic import BeforeValidator
 
-from partybot.logstore import VERDICTS, LogStore
+from partybot.logstore import ID_MAX, VERDICTS, LogStore
 from partybot.review import evalcase
 from partybot.review.auth import COOKIE, LoginThrottle, Session, Signer, load_key, same_secret
 from partybot.settings import Settings
@@ -26,6 +30,18 @@ MESSAGES = {"review": "Review saved.", "eval": "Added to the evaluation set.", "
 
 
 _UNSET = object()
+
+
+def _id_digits(value):
+    """An id in a path is written as the app writes it: ASCII digits, no sign, no leading zero (int() and
+    pydantic also take '+1', '1_0', ' 1', '1.0', '١'), at most as many digits as ID_MAX."""
+    if isinstance(value, str) and not re.fullmatch(r"[1-9][0-9]{0,%d}" % (len(str(ID_MAX)) - 1), value):
+        raise ValueError("not an id")
+    return value
+
+
+# A turn id in a path. Anything else fails FastAPI's validation, which the app answers with 404.
+TurnId = Annotated[int, BeforeValidator(_id_digits), PathParam(ge=1, le=ID_MAX)]
 
 
 class NeedLogin(Exception):
