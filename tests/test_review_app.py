@@ -394,3 +394,83 @@ def test_malformed_or_out_of_range_ids_are_404_on_every_route(env):
     assert all(store.get_review(t) is None for t in env[2])
     assert c.get("/").status_code == 200  # and the connection carried on
 
+
+# -- every response carries the security headers, errors and crashes included ---------------------
+SECURITY_HEADERS = ("content-security-policy", "x-content-type-options", "x-frame-options", "referrer-policy",
+                    "cache-control")
+
+
+def assert_secured(r, what: str) -> None:
+    missing = [h for h in SECURITY_HEADERS if h not in r.headers]
+    assert not missing, (what, r.status_code, missing)
+    assert "default-src 'none'" in r.headers["content-security-policy"], what
+
+
+def test_every_error_response_carries_the_security_headers(env, monkeypatch, caplog):
+    app, store, tid = env[3], env[1], env[2][0]
+    c = TestClient(app, raise_server_exceptions=False)
+    login(c)
+    stranger = TestClient(app, raise_server_exceptions=False)
+    responses = {
+        "no such route (404)": c.get("/nowhere"),
+        "no such turn (404)": c.get("/turns/99999"),
+        "malformed id (validation, 404)": c.get("/turns/abc"),
+        "huge id (404)": c.get("/turns/99999999999999999999"),
+        "wrong method (405)": c.put("/"),
+        "bad CSRF token (403, exception handler)": c.post("/logout", data={"csrf": "x"}),
+        "no login, GET (303, exception handler)": stranger.get("/", follow_redirects=False),
+        "no login, POST (401, exception handler)": stranger.post("/logout"),
+    }
+
+    def broken(*_a, **_k):
+        raise RuntimeError("the database is on fire")
+
+    monkeypatch.setattr(store, "get_turn", broken)
+    with caplog.at_level("ERROR", logger="partybot.review"):
+        responses["unexpected exception (500)"] = crash = c.get(f"/turns/{tid}")
+    for what, r in responses.items():
+        assert_secured(r, what)
+    assert crash.status_code == 500 and "on fire" not in crash.text and "Traceback" not in crash.text
+    assert "the database is on fire" in caplog.text  # logged, with its traceback, for the operator
+
+
+def test_an_error_does_not_reset_the_connection(env, monkeypatch):
+    """Through a real server (uvicorn): after a request that failed, the next one on the same
+    keep-alive connection is answered."""
+    import http.client
+    import threading
+    import time
+
+    import uvicorn
+
+    from tests.conftest import free_port
+
+    store, tid = env[1], env[2][0]
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(env[3], host="127.0.0.1", port=port, log_level="critical"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "the review app did not start"
+        time.sleep(0.05)
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        auth = {"Authorization": "Bearer tok-123"}
+
+        def get(path: str) -> int:
+            conn.request("GET", path, headers=auth)
+            r = conn.getresponse()
+            r.read()
+            assert all(r.getheader(h) for h in SECURITY_HEADERS), path
+            return r.status
+
+        assert get("/turns/99999999999999999999") == 404
+        assert get("/") == 200
+        monkeypatch.setattr(store, "get_turn", lambda *_a: 1 / 0)
+        assert get(f"/turns/{tid}") == 500
+        assert get("/dashboard") == 200  # same connection
+        conn.close()
+    finally:
+        server.should_exit = True
+        thread.join(10)

@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
 
 from partybot.logstore import LogStore
 from partybot.review import routes_auth, routes_dashboard, routes_turns
@@ -46,8 +46,16 @@ def create_app(settings: Settings, store: LogStore) -> FastAPI:
 
     @app.middleware("http")
     async def headers(request: Request, call_next):
+        # Every answer passes here, so every answer gets the headers: the routes', the exception
+        # handlers' (404, 405, the error page, the login redirect) and a failure's. An unexpected
+        # exception is logged and answered here, not left to Starlette's outer error handler,
+        # whose 500 would skip these headers and whose re-raise makes the server drop the connection.
         request.state.nonce = secrets.token_urlsafe(16)
-        resp = await call_next(request)
+        try:
+            resp = await call_next(request)
+        except Exception:
+            log.exception("review: %s %s failed", request.method, request.url.path)
+            resp = PlainTextResponse("Internal Server Error", status_code=500)
         resp.headers["Content-Security-Policy"] = (
             f"default-src 'none'; style-src 'nonce-{request.state.nonce}'; img-src 'self' data:; "
             "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
