@@ -374,7 +374,7 @@ def test_sessions_expire_on_the_server_and_expired_ones_are_purged(env, client):
 
 # -- path parameters: a malformed or out-of-range id is no page ----------------------------------
 BAD_IDS = ("99999999999999999999", str(2**63), str(2**31), "-1", "0", "abc", "1.5", "1e3", "+1", "01", "1_0",
-           "%201", "%D9%A1")  # the last: an Arabic-Indic digit one
+           "%201", "%D9%A1", "9" * 5000)  # %D9%A1: an Arabic-Indic digit one
 
 
 def test_malformed_or_out_of_range_ids_are_404_on_every_route(env):

@@ -27,7 +27,6 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
 
 from partybot.logstore import LogStore
 from partybot.review import routes_auth, routes_dashboard, routes_turns
-from partybot.review.routes_turns import linkify, parse_filter  # noqa: F401  (their old home)
 from partybot.review.web import BadRequest, NeedLogin, Review
 from partybot.settings import Settings
 

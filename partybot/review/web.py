@@ -27,8 +27,6 @@ TEMPLATES = Path(__file__).parent / "templates"
 LANGS = {"vi": "Tiếng Việt", "ar": "العربية", "en": "English"}
 PER_PAGE = 50
 MESSAGES = {"review": "Review saved.", "eval": "Added to the evaluation set.", "logout": "Logged out."}
-
-
 _UNSET = object()
 
 
