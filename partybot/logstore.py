@@ -32,6 +32,11 @@ log = logging.getLogger(__name__)
 
 metadata = sa.MetaData()
 
+# Row ids (turns.id) are SQL INTEGERs: 32-bit on PostgreSQL, which refuses to even compare one
+# with a larger number ("integer out of range"); SQLite's driver cannot bind a number past 2**63 - 1
+# (OverflowError). Callers check an id from outside against this before asking.
+ID_MAX = 2**31 - 1
+
 turns = sa.Table(
     "turns", metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -88,6 +93,18 @@ VERDICTS = {
     "should_answer": "should have answered",
 }
 
+# The review app's logged-in sessions. The session cookie carries a random session id; this
+# table keeps only its SHA-256 (reading the database gives nobody a session). A session is live
+# while its row is here and unexpired: logging out deletes the row, and starting a session
+# deletes the expired ones, so they do not pile up.
+review_sessions = sa.Table(
+    "review_sessions", metadata,
+    sa.Column("id_hash", sa.String(64), primary_key=True),
+    sa.Column("reviewer", sa.String(80), nullable=False, default=""),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False, index=True),
+)
+
 schema_migrations = sa.Table(
     "schema_migrations", metadata,
     sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
@@ -115,11 +132,21 @@ def _m003_reviews(conn: Connection) -> None:
     reviews.to_metadata(frozen).create(conn)
 
 
+def _m004_review_sessions(conn: Connection) -> None:
+    frozen = sa.MetaData()
+    sa.Table("review_sessions", frozen,
+             sa.Column("id_hash", sa.String(64), primary_key=True),
+             sa.Column("reviewer", sa.String(80), nullable=False),
+             sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+             sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False, index=True)).create(conn)
+
+
 # Append only; never edit a released migration.
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "turns and user preferences", _m001_initial),
     (2, "index on feedback", _m002_feedback_index),
     (3, "reviews of turns", _m003_reviews),
+    (4, "review app sessions", _m004_review_sessions),
 ]
 
 FEEDBACK_LABEL = {1: "up", -1: "down"}
@@ -388,6 +415,27 @@ class LogStore:
                              "p50": _pct(lat, 50), "p90": _pct(lat, 90), "p99": _pct(lat, 99)})
         return {"days": out_days, "by_lang": dict(sorted(by_lang.items()))}
 
+    # -- review sessions ---------------------------------------------------------------------
+    def start_review_session(self, session_id: str, *, reviewer: str, expires_at: datetime) -> None:
+        """Record a new logged-in session of the review app; the expired ones go."""
+        with self.engine.begin() as conn:
+            conn.execute(review_sessions.delete().where(review_sessions.c.expires_at <= now()))
+            conn.execute(review_sessions.insert().values(id_hash=_session_hash(session_id), reviewer=reviewer[:80],
+                                                         created_at=now(), expires_at=expires_at))
+
+    def review_session_live(self, session_id: str) -> bool:
+        """Whether the session was started, has not ended and has not expired."""
+        c = review_sessions.c
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(c.id_hash).where(c.id_hash == _session_hash(session_id),
+                                                          c.expires_at > now())).first()
+        return row is not None
+
+    def end_review_session(self, session_id: str) -> bool:
+        with self.engine.begin() as conn:
+            return conn.execute(review_sessions.delete().where(
+                review_sessions.c.id_hash == _session_hash(session_id))).rowcount == 1
+
     # -- reporting ---------------------------------------------------------------------------
     def stats(self, days: int = 7) -> dict:
         """Questions per day, abstention rate and feedback by language over the last ``days``."""
@@ -459,6 +507,10 @@ def _decode(row) -> dict:
     d["abstained"] = bool(d["abstained"])
     d["grounded"] = bool(d["grounded"])
     return d
+
+
+def _session_hash(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
 
 
 def _jsonable(d: dict) -> dict:

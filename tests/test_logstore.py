@@ -123,3 +123,19 @@ def test_stats_and_exports(logs):
     assert table[1]["question"] == "سؤال؟" and json.loads(table[0]["citations"])[0]["n"] == 1
     with pytest.raises(ValueError):
         logs.export("xml")
+
+
+def test_review_sessions_live_until_ended_or_expired_and_expired_ones_are_cleared(logs):
+    later = logstore.now() + timedelta(hours=12)
+    logs.start_review_session("sid-a", reviewer="Lan", expires_at=later)
+    logs.start_review_session("sid-b", reviewer="Mai", expires_at=logstore.now() - timedelta(seconds=1))
+    assert logs.review_session_live("sid-a") and not logs.review_session_live("sid-b")
+    assert not logs.review_session_live("sid-forged")
+    with logs.engine.connect() as conn:  # only a hash of the id is kept
+        hashes = [r[0] for r in conn.execute(sa.select(logstore.review_sessions.c.id_hash))]
+    assert len(hashes) == 2 and "sid-a" not in hashes and all(len(h) == 64 for h in hashes)
+    assert logs.end_review_session("sid-a") and not logs.review_session_live("sid-a")
+    assert not logs.end_review_session("sid-a")
+    logs.start_review_session("sid-c", reviewer="", expires_at=later)  # clears the expired sid-b away
+    with logs.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(logstore.review_sessions)).scalar() == 1

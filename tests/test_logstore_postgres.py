@@ -89,5 +89,14 @@ def test_turns_feedback_and_migrations_on_postgresql(postgres_url):
     assert total == 1 and rows[0]["verdict"] == "wrong" and rows[0]["reviewed_at"].tzinfo is not None
     assert again.find_turns(TurnFilter(unreviewed=True))[1] == 0
     assert again.dashboard(7)["days"][-1]["questions"] == 1
+    # the review app's sessions (migration 4): live until ended or expired
+    from datetime import timedelta
+
+    from partybot.logstore import now
+
+    again.start_review_session("sid-1", reviewer="Mai", expires_at=now() + timedelta(hours=1))
+    again.start_review_session("sid-2", reviewer="Mai", expires_at=now() - timedelta(seconds=1))
+    assert again.review_session_live("sid-1") and not again.review_session_live("sid-2")
+    assert again.end_review_session("sid-1") and not again.review_session_live("sid-1")
     assert again.purge_older_than(0) >= 1 and again.get_turn(tid) is None and again.get_review(tid) is None
     again.close()

@@ -331,3 +331,146 @@ def test_times_and_date_filters_follow_the_review_time_zone(tmp_path):
     with pytest.raises(ValueError, match="unknown time zone"):
         Settings(_env_file=None, review_timezone="Mars/Olympus")
     store.close()
+
+
+# -- sessions end at logout and expire on the server ------------------------------------------------
+def test_a_session_cookie_replayed_after_logout_is_refused(env, client):
+    store, tid = env[1], env[2][0]
+    old = client.cookies.get("partybot_review")
+    page = client.get("/").text
+    assert client.post("/logout", data={"csrf": csrf_of(page)}, follow_redirects=False).status_code == 303
+    replay = TestClient(env[3])  # someone who copied the cookie before the logout
+    replay.cookies.set("partybot_review", old)
+    for path in ("/", f"/turns/{tid}", "/dashboard", "/export.csv"):
+        r = replay.get(path, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith("/login?next="), path
+        assert "480" not in r.text
+    r = replay.post(f"/turns/{tid}/review", data={"csrf": csrf_of(page), "verdict": "wrong"}, follow_redirects=False)
+    assert r.status_code == 401 and store.get_review(tid) is None
+    assert 'name="password"' in replay.get("/login").text  # the login form, not a logged-in redirect
+
+
+def test_sessions_expire_on_the_server_and_expired_ones_are_purged(env, client):
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from partybot import logstore
+
+    store = env[1]
+
+    def live_rows() -> int:
+        with store.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(logstore.review_sessions)).scalar()
+
+    assert live_rows() == 1
+    with store.engine.begin() as conn:  # the session's time is up (its signed cookie says 12 h still)
+        conn.execute(logstore.review_sessions.update().values(expires_at=logstore.now() - timedelta(seconds=1)))
+    assert client.get("/", follow_redirects=False).status_code == 303
+    other = TestClient(env[3])
+    assert login(other).status_code == 303  # a login clears the expired rows away
+    assert live_rows() == 1 and other.get("/").status_code == 200
+
+
+# -- path parameters: a malformed or out-of-range id is no page ----------------------------------
+BAD_IDS = ("99999999999999999999", str(2**63), str(2**31), "-1", "0", "abc", "1.5", "1e3", "+1", "01", "1_0",
+           "%201", "%D9%A1", "9" * 5000)  # %D9%A1: an Arabic-Indic digit one
+
+
+def test_malformed_or_out_of_range_ids_are_404_on_every_route(env):
+    store = env[1]
+    c = TestClient(env[3], raise_server_exceptions=False)
+    login(c)
+    csrf = csrf_of(c.get("/").text)
+    for raw in BAD_IDS:
+        for method, path in (("GET", f"/turns/{raw}"), ("POST", f"/turns/{raw}/review"),
+                             ("POST", f"/turns/{raw}/eval-case")):
+            r = c.request(method, path, data={"csrf": csrf, "verdict": "wrong", "type": "unanswerable"},
+                          follow_redirects=False)
+            assert r.status_code == 404, (method, path, r.status_code)
+            assert "text/html" in r.headers["content-type"]
+    for fmt in ("xml", "csv.csv", "CSV", "jsonl%00", "99999999999999999999"):
+        assert c.get(f"/export.{fmt}").status_code == 404, fmt
+    assert all(store.get_review(t) is None for t in env[2])
+    assert c.get("/").status_code == 200  # and the connection carried on
+
+
+# -- every response carries the security headers, errors and crashes included ---------------------
+SECURITY_HEADERS = ("content-security-policy", "x-content-type-options", "x-frame-options", "referrer-policy",
+                    "cache-control")
+
+
+def assert_secured(r, what: str) -> None:
+    missing = [h for h in SECURITY_HEADERS if h not in r.headers]
+    assert not missing, (what, r.status_code, missing)
+    assert "default-src 'none'" in r.headers["content-security-policy"], what
+
+
+def test_every_error_response_carries_the_security_headers(env, monkeypatch, caplog):
+    app, store, tid = env[3], env[1], env[2][0]
+    c = TestClient(app, raise_server_exceptions=False)
+    login(c)
+    stranger = TestClient(app, raise_server_exceptions=False)
+    responses = {
+        "no such route (404)": c.get("/nowhere"),
+        "no such turn (404)": c.get("/turns/99999"),
+        "malformed id (validation, 404)": c.get("/turns/abc"),
+        "huge id (404)": c.get("/turns/99999999999999999999"),
+        "wrong method (405)": c.put("/"),
+        "bad CSRF token (403, exception handler)": c.post("/logout", data={"csrf": "x"}),
+        "no login, GET (303, exception handler)": stranger.get("/", follow_redirects=False),
+        "no login, POST (401, exception handler)": stranger.post("/logout"),
+    }
+
+    def broken(*_a, **_k):
+        raise RuntimeError("the database is on fire")
+
+    monkeypatch.setattr(store, "get_turn", broken)
+    with caplog.at_level("ERROR", logger="partybot.review"):
+        responses["unexpected exception (500)"] = crash = c.get(f"/turns/{tid}")
+    for what, r in responses.items():
+        assert_secured(r, what)
+    assert crash.status_code == 500 and "on fire" not in crash.text and "Traceback" not in crash.text
+    assert "the database is on fire" in caplog.text  # logged, with its traceback, for the operator
+
+
+def test_an_error_does_not_reset_the_connection(env, monkeypatch):
+    """Through a real server (uvicorn): after a request that failed, the next one on the same
+    keep-alive connection is answered."""
+    import http.client
+    import threading
+    import time
+
+    import uvicorn
+
+    from tests.conftest import free_port
+
+    store, tid = env[1], env[2][0]
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(env[3], host="127.0.0.1", port=port, log_level="critical"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "the review app did not start"
+        time.sleep(0.05)
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        auth = {"Authorization": "Bearer tok-123"}
+
+        def get(path: str) -> int:
+            conn.request("GET", path, headers=auth)
+            r = conn.getresponse()
+            r.read()
+            assert all(r.getheader(h) for h in SECURITY_HEADERS), path
+            return r.status
+
+        assert get("/turns/99999999999999999999") == 404
+        assert get("/") == 200
+        monkeypatch.setattr(store, "get_turn", lambda *_a: 1 / 0)
+        assert get(f"/turns/{tid}") == 500
+        assert get("/dashboard") == 200  # same connection
+        conn.close()
+    finally:
+        server.should_exit = True
+        thread.join(10)

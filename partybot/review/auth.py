@@ -1,9 +1,14 @@
 """Sessions, CSRF tokens and login throttling for the review app.
 
 A session is a signed cookie (HMAC-SHA256 under a key kept in the data directory, made once):
-``{"auth": bool, "csrf": token, "exp": unix time, "name": reviewer}``. Every form carries the session's CSRF
-token and every POST checks it (the login form too: its token sits in a pre-login session).
+``{"auth": bool, "csrf": token, "exp": unix time, "name": reviewer, "sid": session id}``. Every form carries the
+session's CSRF token and every POST checks it (the login form too: its token sits in a pre-login session).
 Logging in issues a fresh session, so a token planted before login is worthless after it.
+
+A logged-in session also has a random id, recorded in the log store (LogStore.start_review_session):
+the app honours it only while that record lives, so logging out (which deletes it) ends the session
+on the server, even for a copy of the cookie. Pre-login sessions have no id and no record: a
+stranger loading the login page writes nothing to the database.
 """
 
 from __future__ import annotations
@@ -30,10 +35,12 @@ class Session:
     csrf: str
     exp: float
     name: str = ""  # the reviewer's name, given at login, recorded with each review
+    sid: str = ""  # a logged-in session's id, live in the log store until logout or expiry
 
     @classmethod
     def new(cls, *, auth: bool, hours: float, name: str = "") -> "Session":
-        return cls(auth=auth, csrf=secrets.token_urlsafe(24), exp=time.time() + hours * 3600, name=name[:80])
+        return cls(auth=auth, csrf=secrets.token_urlsafe(24), exp=time.time() + hours * 3600, name=name[:80],
+                   sid=secrets.token_urlsafe(32) if auth else "")
 
 
 class Signer:
@@ -41,7 +48,8 @@ class Signer:
         self.key = key
 
     def dumps(self, s: Session) -> str:
-        body = base64.urlsafe_b64encode(json.dumps({"a": s.auth, "c": s.csrf, "e": int(s.exp), "n": s.name}).encode())
+        body = base64.urlsafe_b64encode(json.dumps({"a": s.auth, "c": s.csrf, "e": int(s.exp), "n": s.name,
+                                                     "s": s.sid}).encode())
         return body.decode() + "." + self._mac(body)
 
     def loads(self, value: str | None) -> Session | None:
@@ -53,7 +61,8 @@ class Signer:
             return None
         try:
             d = json.loads(base64.urlsafe_b64decode(body.encode()))
-            s = Session(auth=bool(d["a"]), csrf=str(d["c"]), exp=float(d["e"]), name=str(d.get("n", "")))
+            s = Session(auth=bool(d["a"]), csrf=str(d["c"]), exp=float(d["e"]), name=str(d.get("n", "")),
+                        sid=str(d.get("s", "")))
         except (ValueError, KeyError, TypeError):
             return None
         return s if s.exp > time.time() else None
