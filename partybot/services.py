@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from partybot.settings import Settings
@@ -56,7 +57,12 @@ def open_services(settings: Settings, *, embedder=None) -> Services:
     collection = f"{settings.chroma_collection}-{embedder.model_id}".replace("_", "-").replace(".", "-")[:60]
     generation = catalog.generation()  # read before the vectors: a later commit makes the view reload
     reopen = None if settings.chroma_host else (lambda: make_client(settings))
-    store = ChromaStore(make_client(settings), collection, LangChainEmbeddings(embedder), reopen=reopen)
+    # Creating an embedded Chroma migrates its database: two processes creating it at once
+    # collided ("table collections already exists"). Whoever creates it holds a lock of its own
+    # (a second's work; the writer lock may be held for a whole ingest).
+    new = not settings.chroma_host and not (settings.chroma_path / "chroma.sqlite3").exists()
+    with WriterLock(settings.data_dir, "create.lock").hold("creating the index") if new else nullcontext():
+        store = ChromaStore(make_client(settings), collection, LangChainEmbeddings(embedder), reopen=reopen)
     store.view_generation = generation
     index = Index(catalog, store, embedder, lock)
     search = HybridSearch(catalog, store, embedder, candidates=settings.candidates, lock=lock)

@@ -64,7 +64,7 @@ def test_one_question_per_language(real, lang, question, gold):
     settings, svc = _indexed(real)
     result = svc.search.search(question, k=5)
     assert result.lang == lang
-    assert gold in [p.source for p in result.passages[:3]], [p.source for p in result.passages]
+    assert gold in [Path(p.source).name for p in result.passages[:3]], [p.source for p in result.passages]
     assert result.relevance > 0.3
 
 
@@ -107,7 +107,7 @@ def test_openai_compatible_backend_against_a_real_server(real):
     a = Answerer(svc.search, backend, remote).answer(QUESTIONS[1][1])
     assert a.model == "openai:qwen2.5-coder" or a.mode == "extractive"
     assert not any(c.startswith("LLM error") for c in a.checks), a.checks
-    assert QUESTIONS[1][2] in a.cited_docs
+    assert QUESTIONS[1][2] in [Path(d).name for d in a.cited_docs]
 
 
 def test_off_topic_is_refused_without_the_llm(real):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import sqlite3
 import threading
 from pathlib import Path
 from typing import Protocol, Sequence
@@ -17,6 +16,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from ingest.normalize import fold
+from vectorstore.sqlite import connect
 
 log = logging.getLogger(__name__)
 
@@ -112,8 +112,7 @@ class CachedEmbedder:
         self.model_id = inner.model_id
         self.dim = inner.dim
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db = connect(path)
         self._db.execute("CREATE TABLE IF NOT EXISTS embeddings (model TEXT, key TEXT, vector BLOB,"
                          " PRIMARY KEY (model, key))")
         self._lock = threading.Lock()

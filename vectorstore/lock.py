@@ -52,8 +52,8 @@ class WriterLock:
     """Reentrant within a thread; exclusive across threads and processes (each holder opens the
     file anew, and ``flock`` locks belong to the open file, not the process)."""
 
-    def __init__(self, data_dir: Path):
-        self.path = Path(data_dir) / LOCK_FILE
+    def __init__(self, data_dir: Path, name: str = LOCK_FILE):
+        self.path = Path(data_dir) / name
         self._local = threading.local()
 
     @property
