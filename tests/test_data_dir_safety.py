@@ -171,3 +171,21 @@ def test_two_processes_opening_a_new_catalog_at_once_do_not_collide(tmp_path):
     second.join(timeout=60)
     assert opened and opened[0].documents() == []
     opened[0].close()
+
+
+def test_chunks_without_vectors_are_restored_from_the_cache(services, settings):
+    """A catalog chunk whose vector is gone is invisible to the dense search: `docs check` says
+    so, and the next write embeds it again — from the embedding cache, not the model."""
+    from partybot.cli_docs import ingest_items
+
+    ingest_items([str(SAMPLES)], settings, services, quiet=True)
+    lost = services.catalog.chunk_ids(services.catalog.documents()[0].doc_id)[:3]
+    services.store.delete(lost)
+    health = services.index.check()
+    assert health.missing == sorted(lost) and not health.orphans
+    computed = services.embedder.computed
+    again = ingest_items([str(SAMPLES)], settings, services, quiet=True)  # all unchanged
+    assert {o.result.status for o in again} == {"unchanged"}
+    assert services.index.check().consistent
+    assert services.embedder.computed == computed  # from the cache
+    assert set(services.store.vectors(lost)) == set(lost)

@@ -438,23 +438,11 @@ def test_an_error_does_not_reset_the_connection(env, monkeypatch):
     """Through a real server (uvicorn): after a request that failed, the next one on the same
     keep-alive connection is answered."""
     import http.client
-    import threading
-    import time
 
-    import uvicorn
-
-    from tests.conftest import free_port
+    from tests.conftest import serving
 
     store, tid = env[1], env[2][0]
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(env[3], host="127.0.0.1", port=port, log_level="critical"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the review app did not start"
-        time.sleep(0.05)
-    try:
+    with serving(env[3], log_level="critical") as port:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         auth = {"Authorization": "Bearer tok-123"}
 
@@ -471,6 +459,3 @@ def test_an_error_does_not_reset_the_connection(env, monkeypatch):
         assert get(f"/turns/{tid}") == 500
         assert get("/dashboard") == 200  # same connection
         conn.close()
-    finally:
-        server.should_exit = True
-        thread.join(10)

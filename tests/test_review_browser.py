@@ -8,8 +8,6 @@ import csv
 import io
 import os
 import shutil
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -18,7 +16,7 @@ from partybot.logstore import LogStore
 from partybot.review.app import create_app
 from partybot.settings import REPO_ROOT, Settings
 from tests import review_data
-from tests.conftest import free_port
+from tests.conftest import serving
 
 pytestmark = pytest.mark.browser
 
@@ -36,25 +34,13 @@ playwright_sync = pytest.importorskip("playwright.sync_api")
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    import uvicorn
-
     tmp = tmp_path_factory.mktemp("review")
     settings = Settings(_env_file=None, data_dir=tmp / "var", review_password=PASSWORD,
                         review_eval_file=tmp / "project.jsonl")
     store = LogStore(f"sqlite:///{tmp / 'logs.sqlite3'}")
     ids = review_data.seed(store)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, store), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the review app did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", store, ids, tmp
-    server.should_exit = True
-    thread.join(10)
+    with serving(create_app(settings, store)) as port:
+        yield f"http://127.0.0.1:{port}", store, ids, tmp
     store.close()
 
 
