@@ -11,7 +11,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup, escape
 
-from partybot.logstore import VERDICTS, TurnFilter
+from partybot.logschema import VERDICTS
+from partybot.logstore import TurnFilter
 from partybot.review import evalcase
 from partybot.review.auth import Session
 from partybot.review.web import LANGS, MESSAGES, PER_PAGE, BadRequest, Review, TurnId, int_param, review

@@ -18,7 +18,8 @@ from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import BeforeValidator
 
-from partybot.logstore import ID_MAX, VERDICTS, LogStore
+from partybot.logschema import ID_MAX, VERDICTS
+from partybot.logstore import LogStore
 from partybot.review import evalcase
 from partybot.review.auth import COOKIE, LoginThrottle, Session, Signer, load_key, same_secret
 from partybot.settings import Settings
