@@ -95,7 +95,7 @@ def _title(extracted_title: str | None, text: str, source: str) -> str:
             if len(line) <= 200:
                 return line
             break
-    return source
+    return base_name(source)  # the file's name: its folders say nothing about it
 
 
 def prepare(text: str, source: str, *, title: str | None = None, kind: str = "txt",

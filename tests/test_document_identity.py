@@ -96,3 +96,14 @@ def test_control_characters_in_names_are_shown_escaped(env, capsys):
     assert "bad\\nname\\x1b[31m" in out
     for raw in ("\x1b", "\u202e", "bad\nname"):
         assert raw not in out + err
+
+
+def test_a_document_without_a_title_line_is_titled_by_its_file_name_not_its_folders(env, capsys):
+    """The title goes into every chunk's embedding: the folders a file sits in ('/srv/…/seeds/')
+    would move its vectors and say nothing about it."""
+    deep = env / "srv" / "seeds"
+    deep.mkdir(parents=True)
+    (deep / "004.txt").write_text("Một đoạn mở đầu rất dài " * 20 + "\n\nĐoạn hai.", encoding="utf-8")
+    assert main(["ingest", "srv"]) == 0
+    [doc] = _docs(capsys)
+    assert doc["source"] == "srv/seeds/004.txt" and doc["title"] == "004.txt"
