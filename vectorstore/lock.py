@@ -80,8 +80,12 @@ class WriterLock:
             finally:
                 self._local.depth -= 1
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise PartybotError(f"cannot write to the data directory {self.path.parent}: {exc.strerror} "
+                                "(check PARTYBOT_DATA_DIR and its permissions)") from None
         try:
             self._acquire(fd, wait=wait, timeout_s=timeout_s, on_wait=on_wait, poll_s=poll_s)
             info = {"pid": os.getpid(), "host": socket.gethostname(), "what": what,
@@ -123,8 +127,14 @@ class WriterLock:
         if self.held:
             yield True
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except FileNotFoundError:  # no writer has ever written here
+            yield True
+            return
+        except OSError:  # a read-only copy of a data directory: nobody can write to it
+            yield True
+            return
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
