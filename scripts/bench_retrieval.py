@@ -291,17 +291,18 @@ def bench_samples(svc, rounds: int, k: int) -> dict:
     files = sorted(SAMPLES.glob("*.txt"))
     prepare_s = put_s = 0.0
     chunks = embedded = 0
-    for f in files:
-        t = time.perf_counter()
-        prepared = prepare(f.read_text(encoding="utf-8"), f.name, target=svc.settings.chunk_target_chars,
-                           maximum=svc.settings.chunk_max_chars)
-        t1 = time.perf_counter()
-        result = svc.index.put(prepared)
-        t2 = time.perf_counter()
-        prepare_s += t1 - t
-        put_s += t2 - t1
-        chunks += result.chunks
-        embedded += result.embedded
+    with svc.index.writing("bench"):  # one writer lock for the batch, as `partybot ingest` holds it
+        for f in files:
+            t = time.perf_counter()
+            prepared = prepare(f.read_text(encoding="utf-8"), f.name, target=svc.settings.chunk_target_chars,
+                               maximum=svc.settings.chunk_max_chars)
+            t1 = time.perf_counter()
+            result = svc.index.put(prepared)
+            t2 = time.perf_counter()
+            prepare_s += t1 - t
+            put_s += t2 - t1
+            chunks += result.chunks
+            embedded += result.embedded
     total = prepare_s + put_s
     t = time.perf_counter()
     svc.search.snapshot()
@@ -329,25 +330,26 @@ def bench_synthetic(svc, n: int, per_doc: int, rounds: int, k: int, progress: bo
     gen_pool_s = time.perf_counter() - t
     fake = CachedEmbedder(RandomEmbedder(svc.embedder.dim), svc.settings.data_dir / "synthetic-embeddings.sqlite3")
     # The same write path as real documents; only the document embedder differs.
-    index = Index(svc.catalog, svc.store, fake)
+    index = Index(svc.catalog, svc.store, fake, svc.lock)
     build_s = put_s = 0.0
     done = docs = 0
     it = corpus.documents(n, per_doc)
     last = time.perf_counter()
-    while True:
-        t = time.perf_counter()
-        prepared = next(it, None)
-        build_s += time.perf_counter() - t
-        if prepared is None:
-            break
-        t = time.perf_counter()
-        index.put(prepared)
-        put_s += time.perf_counter() - t
-        done += len(prepared.chunks)
-        docs += 1
-        if progress and time.perf_counter() - last > 10:
-            last = time.perf_counter()
-            print(f"  ... {done}/{n} chunks, {done / put_s:.0f} chunks/s", file=sys.stderr, flush=True)
+    with index.writing("bench"):  # one writer lock for the batch, as `partybot ingest` holds it
+        while True:
+            t = time.perf_counter()
+            prepared = next(it, None)
+            build_s += time.perf_counter() - t
+            if prepared is None:
+                break
+            t = time.perf_counter()
+            index.put(prepared)
+            put_s += time.perf_counter() - t
+            done += len(prepared.chunks)
+            docs += 1
+            if progress and time.perf_counter() - last > 10:
+                last = time.perf_counter()
+                print(f"  ... {done}/{n} chunks, {done / put_s:.0f} chunks/s", file=sys.stderr, flush=True)
     t = time.perf_counter()
     snap = svc.search.snapshot()  # what the first query after an ingest pays
     snapshot_s = time.perf_counter() - t

@@ -203,3 +203,27 @@ def test_a_data_dir_no_one_may_write_to_is_read_and_refuses_writes_clearly():
     with pytest.raises(PartybotError, match=r"cannot write to the data directory /proc/self: "):
         with lock.hold("partybot ingest"):
             pass
+
+
+def test_the_lock_is_reentrant_per_data_directory_and_exclusive_across_threads(tmp_path):
+    from vectorstore.lock import WriterBusy, WriterLock
+
+    a, b = WriterLock(tmp_path), WriterLock(tmp_path)  # two objects, one data directory
+    with a.hold("outer"):
+        with b.hold("inner"):  # the same thread: enters, does not wait for itself
+            assert a.held and b.held
+        assert a.held
+        refused = []
+
+        def other_thread() -> None:
+            try:
+                with b.hold("other", wait=False):
+                    pass
+            except WriterBusy as exc:
+                refused.append(str(exc))
+
+        t = threading.Thread(target=other_thread)
+        t.start()
+        t.join(10)
+        assert refused and "outer (pid" in refused[0]  # another thread: refused, told who holds it
+    assert not a.held and not b.held

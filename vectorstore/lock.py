@@ -48,18 +48,29 @@ def describe(info: dict) -> str:
     return f"{info.get('what', 'a writer')} (pid {info.get('pid', '?')} on {info.get('host', '?')}, since {since})"
 
 
+# What this thread holds, by lock file: reentrancy is per file, not per WriterLock object (two
+# objects for one data directory in one thread must not wait for each other).
+_HELD = threading.local()
+
+
 class WriterLock:
     """Reentrant within a thread; exclusive across threads and processes (each holder opens the
     file anew, and ``flock`` locks belong to the open file, not the process)."""
 
     def __init__(self, data_dir: Path, name: str = LOCK_FILE):
         self.path = Path(data_dir) / name
-        self._local = threading.local()
+        self._key = os.path.abspath(self.path)
+
+    @property
+    def _depths(self) -> dict[str, int]:
+        if not hasattr(_HELD, "depths"):
+            _HELD.depths = {}
+        return _HELD.depths
 
     @property
     def held(self) -> bool:
         """Whether this thread holds the lock."""
-        return getattr(self._local, "depth", 0) > 0
+        return self._depths.get(self._key, 0) > 0
 
     def holder(self) -> dict:
         try:
@@ -73,12 +84,13 @@ class WriterLock:
         """Hold the lock for the block. Held already by this thread: just enter. Held by another:
         fail fast with ``WriterBusy`` (``wait=False``), or wait — telling ``on_wait`` once who
         holds it — up to ``timeout_s`` (forever when None)."""
-        if self.held:
-            self._local.depth += 1
+        depths = self._depths
+        if depths.get(self._key, 0) > 0:
+            depths[self._key] += 1
             try:
                 yield
             finally:
-                self._local.depth -= 1
+                depths[self._key] -= 1
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -92,11 +104,11 @@ class WriterLock:
                     "since": datetime.now(timezone.utc).isoformat(timespec="seconds")}
             os.ftruncate(fd, 0)
             os.pwrite(fd, json.dumps(info).encode(), 0)
-            self._local.depth = 1
+            depths[self._key] = 1
             try:
                 yield
             finally:
-                self._local.depth = 0
+                depths.pop(self._key, None)
                 os.ftruncate(fd, 0)
                 fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
