@@ -173,6 +173,18 @@ class Catalog:
                         if r["source"].rsplit("/", 1)[-1] == key]
         return [_doc(r) for r in rows]
 
+    def live_chunk_ids(self) -> set[str]:
+        with self._lock:
+            return {r[0] for r in self._db.execute("SELECT chunk_id FROM chunks")}
+
+    def sources_by_content(self) -> dict[str, list[str]]:
+        """Each document text's sources (more than one: the same text under several names)."""
+        out: dict[str, list[str]] = {}
+        with self._lock:
+            for content_hash, source in self._db.execute("SELECT content_hash, source FROM documents"):
+                out.setdefault(content_hash, []).append(source)
+        return out
+
     def with_content(self, content_hash: str) -> list[DocumentRow]:
         """Documents whose text is this (the same content under several names)."""
         with self._lock:

@@ -129,14 +129,10 @@ class Index:
 
     def check(self) -> Health:
         """Compare the catalog with the vectors (reads only)."""
-        _, chunks, docs = self.catalog.snapshot()
-        live = {c.chunk_id for c in chunks}
+        live = self.catalog.live_chunk_ids()
         stored = set(self.store.ids())
-        by_hash: dict[str, list[str]] = {}
-        for d in docs.values():
-            by_hash.setdefault(d.content_hash, []).append(d.source)
         return Health(orphans=sorted(stored - live), missing=sorted(live - stored),
-                      duplicates=[sorted(s) for s in by_hash.values() if len(s) > 1],
+                      duplicates=[sorted(s) for s in self.catalog.sources_by_content().values() if len(s) > 1],
                       chunks=len(live), vectors=len(stored))
 
     def repair(self) -> Health:
