@@ -140,13 +140,13 @@ class WriterLock:
             yield True
             return
         try:
-            fd = os.open(self.path, os.O_RDONLY)
-        except FileNotFoundError:  # no writer has ever written here
-            yield True
-            return
-        except OSError:  # a read-only copy of a data directory: nobody can write to it
-            yield True
-            return
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError:
+            try:
+                fd = os.open(self.path, os.O_RDONLY)
+            except OSError:  # no lock file can be made here: nobody can write to this directory
+                yield True
+                return
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
