@@ -12,14 +12,12 @@ import sys
 from pathlib import Path
 
 from partybot.cli_docs import cmd_docs_check, cmd_docs_list, cmd_docs_remove, cmd_ingest, ingest_items
+from partybot.cli_docs import progress_bar as _progress
+from partybot.cli_docs import services as _services
 from partybot.errors import PartybotError
 from partybot.settings import SAMPLES_DIR, Settings
 
 log = logging.getLogger("partybot")
-
-
-from partybot.cli_docs import progress_bar as _progress
-from partybot.cli_docs import services as _services
 
 
 def _require_documents(settings: Settings) -> None:

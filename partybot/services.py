@@ -19,7 +19,6 @@ class Services:
     embedder: object
     index: object
     search: object
-    lock: object
 
     _answerer: object = None
 
@@ -52,7 +51,6 @@ def open_services(settings: Settings, *, embedder=None) -> Services:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     embedder = embedder or build_embedder(settings)
     catalog = Catalog(settings.catalog_path)
-    lock = WriterLock(settings.data_dir)
     # One collection per embedding model: vectors of two models must never be mixed.
     collection = f"{settings.chroma_collection}-{embedder.model_id}".replace("_", "-").replace(".", "-")[:60]
     generation = catalog.generation()  # read before the vectors: a later commit makes the view reload
@@ -64,6 +62,6 @@ def open_services(settings: Settings, *, embedder=None) -> Services:
     with WriterLock(settings.data_dir, "create.lock").hold("creating the index") if new else nullcontext():
         store = ChromaStore(make_client(settings), collection, LangChainEmbeddings(embedder), reopen=reopen)
     store.view_generation = generation
-    index = Index(catalog, store, embedder, lock)
-    search = HybridSearch(catalog, store, embedder, candidates=settings.candidates, lock=lock)
-    return Services(settings, catalog, store, embedder, index, search, lock)
+    index = Index(catalog, store, embedder)
+    search = HybridSearch(catalog, store, embedder, candidates=settings.candidates)
+    return Services(settings, catalog, store, embedder, index, search)

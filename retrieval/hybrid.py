@@ -114,10 +114,10 @@ class _Snapshot:
 
 class HybridSearch:
     def __init__(self, catalog: Catalog, store: ChromaStore, embedder: CachedEmbedder, *,
-                 candidates: int = 40, weights: FusionWeights | None = None, lock: WriterLock | None = None):
+                 candidates: int = 40, weights: FusionWeights | None = None):
         self.catalog = catalog
         self.store = store
-        self.lock = lock or WriterLock(catalog.path.parent)
+        self.writer_lock = WriterLock(catalog.path.parent)  # the data directory's
         self.embedder = embedder
         self.candidates = candidates
         self.weights = weights or FusionWeights()
@@ -168,7 +168,7 @@ class HybridSearch:
         (the catalog already hides the chunks it replaced) and is read anew on a later question."""
         if self.store.view_generation == generation:
             return
-        with self.lock.try_shared() as free:
+        with self.writer_lock.try_shared() as free:
             if free:
                 self.store.reload()
                 self.store.view_generation = generation

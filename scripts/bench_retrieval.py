@@ -330,7 +330,7 @@ def bench_synthetic(svc, n: int, per_doc: int, rounds: int, k: int, progress: bo
     gen_pool_s = time.perf_counter() - t
     fake = CachedEmbedder(RandomEmbedder(svc.embedder.dim), svc.settings.data_dir / "synthetic-embeddings.sqlite3")
     # The same write path as real documents; only the document embedder differs.
-    index = Index(svc.catalog, svc.store, fake, svc.lock)
+    index = Index(svc.catalog, svc.store, fake)
     build_s = put_s = 0.0
     done = docs = 0
     it = corpus.documents(n, per_doc)

@@ -65,12 +65,11 @@ def _metadata(doc: DocumentRow, chunk: ChunkRow) -> dict:
 
 
 class Index:
-    def __init__(self, catalog: Catalog, store: ChromaStore, embedder: CachedEmbedder,
-                 lock: WriterLock | None = None):
+    def __init__(self, catalog: Catalog, store: ChromaStore, embedder: CachedEmbedder):
         self.catalog = catalog
         self.store = store
         self.embedder = embedder
-        self.lock = lock or WriterLock(catalog.path.parent)
+        self.lock = WriterLock(catalog.path.parent)  # the data directory's (reentrant per file)
 
     @contextmanager
     def writing(self, what: str = "partybot", *, wait: bool = True, timeout_s: float | None = None,
