@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ingest.normalize import fold
+from text.normalize import fold
 
 # (level, pattern) for section headings; lower level = bigger unit.
 # A heading is numbered: "Chương II", "Mục 1", "Điều 5", "Phần thứ nhất", not "Chương trình

@@ -21,7 +21,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
-from partybot.errors import IngestError
+from core.errors import IngestError
 
 SUFFIX_KIND = {
     ".txt": "txt",

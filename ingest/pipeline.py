@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from ingest.chunking import chunk_text
-from ingest.codes import find_codes
-from ingest.dates import find_dates
-from ingest.language import detect
-from ingest.normalize import clean_display, fold
+from text.codes import find_codes
+from text.dates import find_dates
+from text.language import detect
+from text.normalize import clean_display, fold
 from ingest.sources import base_name, doc_id_for, is_url, redact_credentials, source_for, strip_credentials
-from partybot.errors import IngestError
-from retrieval.tokenize import terms
+from core.errors import IngestError
+from text.tokenize import terms
 from vectorstore.catalog import ChunkRow, DocumentRow, now
 from vectorstore.index import Index, IndexResult, Prepared
 

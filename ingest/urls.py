@@ -26,7 +26,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 import httpx
 
 from ingest.extract import SUFFIX_KIND
-from partybot.errors import IngestError
+from core.errors import IngestError
 
 MAX_REDIRECTS = 5
 USER_AGENT = "partybot/0.1 (document ingest)"

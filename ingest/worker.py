@@ -25,7 +25,7 @@ import sys
 from pathlib import Path
 
 from ingest.extract import Extracted, check_supported
-from partybot.errors import IngestError
+from core.errors import IngestError
 
 DEFAULT_MEMORY_MB = 2048
 _REPO_ROOT = str(Path(__file__).resolve().parent.parent)

@@ -14,7 +14,7 @@ from pathlib import Path
 from partybot.cli_docs import cmd_docs_check, cmd_docs_list, cmd_docs_remove, cmd_ingest, ingest_items
 from partybot.cli_docs import progress_bar as _progress
 from partybot.cli_docs import services as _services
-from partybot.errors import PartybotError
+from core.errors import PartybotError
 from partybot.settings import SAMPLES_DIR, Settings
 
 log = logging.getLogger("partybot")
@@ -58,7 +58,7 @@ def cmd_models_fetch(args, settings: Settings) -> int:
 def ensure_llama_server(settings: Settings) -> int:
     """With the local LLM: build llama.cpp's server for this CPU (once). Under the ``auto``
     runtime a machine without cmake or a compiler keeps the prebuilt runtime, with a warning."""
-    from partybot.errors import ModelError
+    from core.errors import ModelError
     from partybot.llamaserver import build
 
     if settings.llm_backend != "local" or settings.llm_runtime == "inprocess":

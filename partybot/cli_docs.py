@@ -74,7 +74,7 @@ def cmd_ingest(args, settings: Settings) -> int:
 
 
 def cmd_docs_list(args, settings: Settings) -> int:
-    from ingest.codes import parse_key
+    from text.codes import parse_key
     from ingest.sources import shown
     from vectorstore.catalog import Catalog
 

@@ -137,8 +137,8 @@ def normalise_for_facts(text: str) -> str:
     thousands separators; spell percent words as %; append every date in ISO form."""
     import re
 
-    from ingest.dates import find_dates
-    from ingest.normalize import fold
+    from text.dates import find_dates
+    from text.normalize import fold
 
     dates = find_dates(text)
     out = fold(text)
@@ -161,7 +161,7 @@ def fact_found(fact: str, answer: str) -> bool:
 def answer_language(text: str) -> str:
     import re
 
-    from ingest.language import detect
+    from text.language import detect
 
     body = re.sub(r"«[^»]*»|\[\d+\]", " ", text)
     arabic = sum(1 for ch in body if "\u0600" <= ch <= "\u06ff")

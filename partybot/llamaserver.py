@@ -28,7 +28,7 @@ import tarfile
 import time
 from pathlib import Path
 
-from partybot.errors import ModelError
+from core.errors import ModelError
 from partybot.models import sha256_file
 
 log = logging.getLogger(__name__)

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from partybot.errors import ModelError
+from core.errors import ModelError
 
 log = logging.getLogger(__name__)
 MARKER = ".verified.json"

@@ -21,16 +21,16 @@ from dataclasses import asdict, dataclass, field
 from typing import AsyncIterator
 
 from ingest.chunking import ARTICLE_WORD, is_article_label
-from ingest.codes import Code, canonical_codes, code_mentions, find_codes, parse_key
-from ingest.dates import find_dates
-from ingest.language import detect
-from ingest.normalize import fold
+from text.codes import Code, canonical_codes, code_mentions, find_codes, parse_key
+from text.dates import find_dates
+from text.language import detect
+from text.normalize import fold
 from retrieval import guards
 from retrieval.hybrid import HybridSearch, Passage, RetrievalResult
 from retrieval.llm import ChatBackend, resolve_chat
 from retrieval.prompts import LANGS, load_prompt, messages, topics
-from retrieval.tokenize import terms
-from retrieval.transliteration import annotate_places
+from text.tokenize import terms
+from text.transliteration import annotate_places
 
 log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 1000

@@ -9,11 +9,11 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from ingest.codes import find_codes
-from ingest.dates import find_dates
-from ingest.language import detect
-from ingest.normalize import fold
-from retrieval.transliteration import ARABIC_WORD, arabic_skeleton, latin_skeleton, near
+from text.codes import find_codes
+from text.dates import find_dates
+from text.language import detect
+from text.normalize import fold
+from text.transliteration import ARABIC_WORD, arabic_skeleton, latin_skeleton, near
 
 NOT_IN_SOURCES = "NOT_IN_SOURCES"
 MAX_ANSWER_CHARS = 1500

@@ -17,10 +17,10 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from ingest.codes import Code, find_codes, parse_key
-from ingest.language import detect, has_vietnamese_marks, restore_diacritics
+from text.codes import Code, find_codes, parse_key
+from text.language import detect, has_vietnamese_marks, restore_diacritics
 from retrieval.bm25 import BM25
-from retrieval.tokenize import terms
+from text.tokenize import terms
 from vectorstore.catalog import Catalog, ChunkRow, DocumentRow
 from vectorstore.embeddings import CachedEmbedder
 from vectorstore.lock import WriterLock

@@ -16,7 +16,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from partybot.errors import ConfigError, ModelError
+from core.errors import ConfigError, ModelError
 
 log = logging.getLogger(__name__)
 

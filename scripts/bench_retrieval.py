@@ -202,7 +202,7 @@ class SyntheticCorpus:
     """Documents of chunk-sized texts (~700 characters) made of sentences in vi, ar or en.
 
     Words are drawn Zipf-like from each language's vocabulary; some sentences name document
-    codes. Sentences come from a pool whose lexical terms (``retrieval.tokenize.terms``, the
+    codes. Sentences come from a pool whose lexical terms (``text.tokenize.terms``, the
     ingest tokeniser) are computed once, and a chunk's terms are its sentences' terms: the
     catalog rows look like real ones without tokenising 50,000 chunks with pyvi first.
     About one chunk in five names a code (3% of sentences).
@@ -211,8 +211,8 @@ class SyntheticCorpus:
     LANG_SHARE = (("vi", 0.5), ("ar", 0.3), ("en", 0.2))
 
     def __init__(self, seed: int = 7, pool: int = 3000):
-        from ingest.codes import find_codes
-        from retrieval.tokenize import terms
+        from text.codes import find_codes
+        from text.tokenize import terms
 
         self.rng = np.random.default_rng(seed)
         vocab = {"vi": _VI_WORDS, "ar": _arabic_words(), "en": _EN_WORDS}
@@ -409,7 +409,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
 
-    from partybot.errors import PartybotError
+    from core.errors import PartybotError
     from partybot.services import open_services
     from partybot.settings import Settings
 

@@ -229,7 +229,7 @@ def test_extractive_backend_needs_no_llm(indexed, settings):
 
 
 def test_openai_backend_needs_an_endpoint(settings):
-    from partybot.errors import ConfigError
+    from core.errors import ConfigError
     from retrieval.llm import build_backend
 
     settings.llm_backend = "openai"
@@ -241,7 +241,7 @@ def test_openai_backend_needs_an_endpoint(settings):
 
 
 def test_local_backend_without_the_model_says_how_to_get_it(settings):
-    from partybot.errors import ModelError
+    from core.errors import ModelError
     from retrieval.llm import build_backend
 
     with pytest.raises(ModelError, match="models fetch"):
@@ -525,7 +525,7 @@ def test_an_article_number_stays_with_its_text_when_sentences_are_split():
 
 def test_the_codes_a_question_names_are_not_its_content_words():
     from retrieval.answer import _content_terms
-    from retrieval.tokenize import terms
+    from text.tokenize import terms
 
     assert _content_terms("Quy định 37 có hiệu lực từ khi nào?") == set(terms("hiệu lực", query=True)) - {"hieu_luc"}
     # "القرار رقم 18" reads as two codes (NQ, QĐ) over one span: cut once, the words after it stay

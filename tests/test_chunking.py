@@ -1,5 +1,5 @@
 from ingest.chunking import chunk_text
-from ingest.normalize import clean_display
+from text.normalize import clean_display
 
 REGULATION = """QUY ĐỊNH
 Chương I

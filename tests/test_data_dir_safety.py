@@ -194,7 +194,7 @@ def test_chunks_without_vectors_are_restored_from_the_cache(services, settings):
 def test_a_data_dir_no_one_may_write_to_is_read_and_refuses_writes_clearly():
     """A directory where no lock file can be made (here /proc/self, read-only even for root):
     a reader goes on (nobody can write there, so reloading is safe), a writer is told why not."""
-    from partybot.errors import PartybotError
+    from core.errors import PartybotError
     from vectorstore.lock import WriterLock
 
     lock = WriterLock(Path("/proc/self"))

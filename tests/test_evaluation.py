@@ -34,7 +34,7 @@ def test_load_cases_rejects_bad_lines(tmp_path):
 
 @pytest.mark.parametrize("path", [REPO / "eval" / "project.jsonl", SHARED_EVAL])
 def test_eval_sets_gold_spans_are_in_their_documents(path):
-    from ingest.normalize import clean_display
+    from text.normalize import clean_display
 
     if not path.exists():
         pytest.skip(f"{path} not present")

@@ -13,7 +13,7 @@ import pytest
 from ingest import extract as extract_mod
 from ingest.extract import Extracted, extract_bytes
 from ingest.worker import extract_isolated, extract_path_isolated
-from partybot.errors import IngestError
+from core.errors import IngestError
 
 VI = "Điều 1. Đảng viên phải gương mẫu chấp hành nghị quyết của Đảng."
 AR = "المادة الأولى: يلتزم العضو بالنظام الداخلي للحزب."

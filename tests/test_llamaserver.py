@@ -11,7 +11,7 @@ import textwrap
 import pytest
 
 from partybot import llamaserver
-from partybot.errors import ModelError
+from core.errors import ModelError
 
 FAKE_SERVER = textwrap.dedent("""\
     #!{python}

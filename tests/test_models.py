@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from partybot import models
-from partybot.errors import ModelError
+from core.errors import ModelError
 from partybot.models import ModelSpec, Part
 
 

@@ -80,7 +80,7 @@ def test_bot_texts_have_the_same_keys_and_placeholders_and_render():
 
 
 def test_topic_descriptions_cover_every_language():
-    from ingest.language import detect
+    from text.language import detect
     from retrieval.prompts import topics
 
     data = topics()

@@ -8,7 +8,7 @@ import pytest
 from ingest.pipeline import prepare
 from retrieval.bm25 import BM25
 from retrieval.retriever import PartyRetriever
-from retrieval.tokenize import terms
+from text.tokenize import terms
 from tests.conftest import SAMPLES
 
 

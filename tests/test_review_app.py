@@ -10,7 +10,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from partybot.errors import ConfigError
+from core.errors import ConfigError
 from partybot.logstore import LogStore
 from partybot.review.app import create_app
 from partybot.settings import Settings
@@ -296,7 +296,7 @@ def test_eval_spans_are_lines_holding_the_facts():
 def test_eval_spans_of_real_chunks_are_substrings_of_their_documents(services):
     """What the scoring rule needs: gold spans made from indexed chunks are document text (its
     display form, as ingested: NFC, tatweel removed)."""
-    from ingest.normalize import clean_display
+    from text.normalize import clean_display
     from ingest.pipeline import prepare
     from partybot.review.evalcase import facts_in, spans_of
     from partybot.settings import SAMPLES_DIR

@@ -2,10 +2,10 @@
 
 import pytest
 
-from ingest.codes import Code, canonical_codes, code_mentions, find_codes, parse_key
-from ingest.dates import find_dates
-from ingest.language import detect
-from ingest.normalize import clean_display, fold
+from text.codes import Code, canonical_codes, code_mentions, find_codes, parse_key
+from text.dates import find_dates
+from text.language import detect
+from text.normalize import clean_display, fold
 
 
 def test_fold_unifies_arabic_variants_digits_and_vietnamese_diacritics():

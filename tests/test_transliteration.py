@@ -1,6 +1,6 @@
 """Vietnamese province names found in Arabic transliteration and shown to the model."""
 
-from retrieval.transliteration import annotate_places, arabic_skeleton, latin_skeleton
+from text.transliteration import annotate_places, arabic_skeleton, latin_skeleton
 
 
 def test_both_spellings_reduce_to_one_skeleton():

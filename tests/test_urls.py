@@ -8,7 +8,7 @@ import pytest
 
 from ingest import urls
 from ingest.urls import fetch_url, filename_for
-from partybot.errors import IngestError
+from core.errors import IngestError
 from test_extract import HTML, make_pdf
 
 MB = 1024 * 1024

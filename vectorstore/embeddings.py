@@ -15,7 +15,7 @@ from typing import Protocol, Sequence
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from ingest.normalize import fold
+from text.normalize import fold
 from vectorstore.sqlite import connect
 
 log = logging.getLogger(__name__)

@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterator
 
-from partybot.errors import PartybotError
+from core.errors import PartybotError
 
 LOCK_FILE = "writer.lock"
 

@@ -14,7 +14,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from partybot.errors import IndexError_
+from core.errors import IndexError_
 
 log = logging.getLogger(__name__)
 _BATCH = 1000

@@ -20,7 +20,7 @@ from telegram.request import HTTPXRequest
 from partybot.bot import handlers as h
 from partybot.bot.serving import Deps, Gate, RateLimiter
 from partybot.bot.texts import texts
-from partybot.errors import ConfigError
+from core.errors import ConfigError
 from retrieval.prompts import LANGS
 
 log = logging.getLogger(__name__)

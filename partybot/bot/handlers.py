@@ -17,7 +17,7 @@ from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from ingest.language import detect
+from text.language import detect
 from partybot.bot.render import answer_html, esc, sources_html, stream_text
 from partybot.bot.serving import Deps
 from partybot.bot.texts import LANG_NAMES, t, t_plain, user_lang

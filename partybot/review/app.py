@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings, store: LogStore) -> FastAPI:
     if not settings.review_password and not settings.review_token:
-        from partybot.errors import ConfigError
+        from core.errors import ConfigError
 
         raise ConfigError("set REVIEW_PASSWORD (and optionally REVIEW_TOKEN) in .env before starting the "
                           "review app: every page of it requires a login")

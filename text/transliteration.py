@@ -14,7 +14,7 @@ from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 
-from ingest.normalize import fold, strip_vietnamese_diacritics
+from text.normalize import fold, strip_vietnamese_diacritics
 
 PLACES_FILE = Path(__file__).with_name("places_vi.txt")
 

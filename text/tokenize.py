@@ -1,6 +1,6 @@
 """Language-aware lexical terms for BM25.
 
-All terms are made from the search form of the text (``ingest.normalize.fold``): lower case,
+All terms are made from the search form of the text (``text.normalize.fold``): lower case,
 Vietnamese diacritics stripped (so "quy dinh" meets "quy định"), Arabic letter variants unified
 and Arabic-Indic digits made ASCII. On top of plain words:
 - Vietnamese: compounds from pyvi's word segmentation ("đảng viên" -> ``dang_vien``) when the
@@ -17,8 +17,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from ingest.codes import find_codes
-from ingest.normalize import fold, strip_vietnamese_diacritics
+from text.codes import find_codes
+from text.normalize import fold, strip_vietnamese_diacritics
 
 _WORD = re.compile(r"\d+(?:[.,]\d{3})+(?!\d)|\d+(?:[.,]\d+)?%?|[^\W\d_]+", re.U)
 _VI_DIACRITIC = re.compile("[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]", re.I)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ingest.normalize import fold
+from text.normalize import fold
 
 # Folded (ASCII, lower-case) type abbreviation -> display form.
 TYPES = {

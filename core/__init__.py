@@ -1,0 +1,1 @@
+"""What every layer shares and that is not text: the error types. Imports nothing of the project."""
