@@ -24,7 +24,7 @@ _NUMBERED = r"(?:\d+[a-z]?|[IVXLC]+|[A-Z])(?![\w])"
 # Arabic: a number or an ordinal ("الفصل الأول", "المادة الثانية عشرة"), not "الفصل بين …" (separation).
 _AR_NUMBERED = (r"(?:\(?\d+\)?|(?:ال[أا]ول|الثاني|الثالث|الرابع|الخامس|السادس|السابع|الثامن|التاسع|العاشر"
                 r"|الحادي)[ةى]?(?:\s+عشر[ةه]?)?)(?![\w])")
-# The words that head an article, in the three languages (also used by retrieval.answer).
+# The words that head an article, in the three languages (also used by answering).
 ARTICLE_WORD = r"(?:ĐIỀU|Điều|ARTICLE|Article|المادة|مادة)"
 _HEADINGS: list[tuple[int, re.Pattern[str]]] = [
     (0, re.compile(rf"^(?:(?:PHẦN|Phần)\s+(?:THỨ|thứ)\s+\w+|(?:PHẦN|Phần|PART|Part)\s+{_NUMBERED}|الباب\s+{_AR_NUMBERED})", re.U)),

@@ -128,8 +128,15 @@ def cmd_ask(args, settings: Settings) -> int:
 def cmd_eval(args, settings: Settings) -> int:
     from partybot.evaluation import format_table, load_cases, run_answer_eval, run_retrieval_eval
 
-    cases = load_cases(Path(args.file))
+    cases = [c for f in args.files for c in load_cases(Path(f))]
+    ids = [c.id for c in cases]
+    if len(set(ids)) != len(ids):
+        print(f"error: question ids repeat across {', '.join(args.files)}: "
+              f"{', '.join(sorted({i for i in ids if ids.count(i) > 1})[:5])}", file=sys.stderr)
+        return 2
     services = _services(settings)
+    if args.ablate:
+        return _ablate(args, cases, services)
     _require_documents(settings)
     bar = _progress(len(cases), "eval", "q")
     out = Path(args.out) if args.out else None
@@ -151,6 +158,28 @@ def cmd_eval(args, settings: Settings) -> int:
               f"modes: {', '.join(f'{k} {v}' for k, v in sorted(report['modes'].items()))}")
     if args.out:
         print(f"predictions written to {args.out}")
+    return 0
+
+
+def _ablate(args, cases, services) -> int:
+    from core.rules import registered
+    from partybot.ablation import ablate, table
+
+    answerer = services.answerer  # (importing the answer path declares its rules)
+    known = {r.name: r for r in registered()}
+    names = [n for n in (args.rules or "").split(",") if n] or list(known)
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        print(f"error: unknown rule(s) {', '.join(unknown)}; known: {', '.join(known)}", file=sys.stderr)
+        return 2
+    print(f"ablation over {len(cases)} questions: all rules on, then {len(names)} rule(s) off one at a time",
+          file=sys.stderr)
+    result = ablate(cases, answerer, rules=[known[n] for n in names],
+                    out=Path(args.out) if args.out else None,
+                    progress=lambda what: print(f"  run: {what}", file=sys.stderr, flush=True))
+    print("What each rule adds (all rules on minus that rule off; ar/vi/en; for false abstention, "
+          "the drop; positive = the rule helps):\n")
+    print(table(result))
     return 0
 
 
@@ -292,10 +321,13 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--lang", choices=["vi", "ar", "en"], help="answer language (default: the question's)")
     a.set_defaults(func=cmd_ask)
 
-    e = sub.add_parser("eval", help="score a JSONL question set")
-    e.add_argument("file")
+    e = sub.add_parser("eval", help="score JSONL question sets (one corpus, several files)")
+    e.add_argument("files", nargs="+", metavar="FILE")
     e.add_argument("--retrieval-only", action="store_true", help="score retrieval only (no LLM)")
-    e.add_argument("--out", help="write one prediction per line here")
+    e.add_argument("--ablate", action="store_true",
+                   help="run once with every rule on, then once with each rule off; print what each is worth")
+    e.add_argument("--rules", help="with --ablate: only these rules (comma-separated names)")
+    e.add_argument("--out", help="write one prediction per line here (with --ablate: the JSON report)")
     e.add_argument("-k", type=int, default=10)
     e.set_defaults(func=cmd_eval)
 

@@ -40,6 +40,7 @@ turns = sa.Table(
     sa.Column("total_ms", sa.Float),
     sa.Column("timings", sa.Text, nullable=False, default="{}"),  # JSON
     sa.Column("checks", sa.Text, nullable=False, default="[]"),  # JSON
+    sa.Column("trace", sa.Text, nullable=False, server_default="[]"),  # JSON: the stages run (migration 5)
     sa.Column("feedback", sa.SmallInteger),  # 1 = 👍, -1 = 👎
     sa.Column("feedback_reason", sa.Text),
     sa.Column("feedback_at", sa.DateTime(timezone=True)),
@@ -98,9 +99,17 @@ def _m001_initial(conn: Connection) -> None:
     # Migrations build their own frozen copy of the tables: the query tables above may grow
     # columns later (added by later migrations), and migration 1 must keep creating release 1's.
     frozen = sa.MetaData()
-    turns.to_metadata(frozen)
+    sa.Table("turns", frozen, *(_column(c) for c in turns.columns if c.name not in _TURNS_LATER))
     user_prefs.to_metadata(frozen)
     frozen.create_all(conn)
+
+
+_TURNS_LATER = ("trace",)  # columns of turns that later migrations add
+
+
+def _column(c: sa.Column) -> sa.Column:
+    return sa.Column(c.name, c.type, primary_key=c.primary_key, autoincrement=c.autoincrement,
+                     nullable=c.nullable, index=c.index, default=c.default.arg if c.default is not None else None)
 
 
 def _m002_feedback_index(conn: Connection) -> None:
@@ -122,10 +131,15 @@ def _m004_review_sessions(conn: Connection) -> None:
              sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False, index=True)).create(conn)
 
 
+def _m005_turn_trace(conn: Connection) -> None:
+    conn.execute(sa.text("ALTER TABLE turns ADD COLUMN trace TEXT NOT NULL DEFAULT '[]'"))
+
+
 # Append only; never edit a released migration.
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "turns and user preferences", _m001_initial),
     (2, "index on feedback", _m002_feedback_index),
     (3, "reviews of turns", _m003_reviews),
     (4, "review app sessions", _m004_review_sessions),
+    (5, "the stages each answer ran", _m005_turn_trace),
 ]

@@ -171,7 +171,7 @@ class LogStore:
     # -- turns -------------------------------------------------------------------------------
     def log_turn(self, *, user_id: int | str, chat_id: int | str, chat_type: str, answer: Any,
                  first_content_ms: float | None = None, total_ms: float | None = None) -> int:
-        """Store one answered question (an :class:`retrieval.answer.Answer`); returns its id."""
+        """Store one answered question (an :class:`answering.Answer`); returns its id."""
         row = dict(
             created_at=now(), user_ref=self.user_ref(user_id), chat_id=str(chat_id), chat_type=chat_type,
             lang=answer.lang, question=answer.question, answer=answer.text,
@@ -181,6 +181,7 @@ class LogStore:
             abstained=bool(answer.abstained), grounded=bool(answer.grounded),
             relevance=float(answer.relevance or 0.0), first_content_ms=first_content_ms, total_ms=total_ms,
             timings=json.dumps(answer.timings), checks=json.dumps(answer.checks, ensure_ascii=False),
+            trace=json.dumps(getattr(answer, "trace", []), ensure_ascii=False, default=str),
         )
         with self.engine.begin() as conn:
             return int(conn.execute(turns.insert().values(**row)).inserted_primary_key[0])
@@ -382,8 +383,9 @@ def _pct(values: list[float], p: float) -> float | None:
 
 def _decode(row) -> dict:
     d = dict(row)
-    for k in ("citations", "passages", "timings", "checks"):
-        d[k] = json.loads(d[k] or "null")
+    for k in ("citations", "passages", "timings", "checks", "trace"):
+        if k in d:
+            d[k] = json.loads(d[k] or "null")
     for k in ("created_at", "feedback_at", "reviewed_at", "eval_added_at"):
         if k in d:
             d[k] = _aware(d[k])

@@ -27,7 +27,7 @@ class Services:
         """The answering step; its LLM backend is built on first use (the local model starts
         on the first question, not at import or for ingest-only commands)."""
         if self._answerer is None:
-            from retrieval.answer import Answerer
+            from answering import Answerer
             from retrieval.llm import build_backend
 
             self._answerer = Answerer(self.search, build_backend(self.settings), self.settings)

@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     # Beyond the two closest sentences, a sentence joins the context only when its closeness to the
     # question is within this margin of the closest one's (0: fill the character budget).
     answer_sentence_margin: float = Field(0.15, ge=0.0, le=2.0)
+    # Rules of the answer path switched off by name (comma-separated; `partybot eval --ablate`
+    # lists them with what each is worth). Unknown names are refused when the answerer is built.
+    rules_off_raw: str = Field("", validation_alias=_alias("PARTYBOT_RULES_OFF", "rules_off"))
 
     # Telegram. The token is a secret: never logged, never shown in repr().
     telegram_bot_token: SecretStr | None = Field(
@@ -134,6 +137,10 @@ class Settings(BaseSettings):
     review_timezone: str = "UTC"  # times shown and dates filtered in this zone, e.g. Asia/Ho_Chi_Minh
     review_low_score: float = Field(0.35, ge=0.0, le=1.0)  # the "low retrieval score" filter
     review_eval_file: Path = REPO_ROOT / "eval" / "project.jsonl"  # where reviewed turns become cases
+
+    @property
+    def rules_off(self) -> frozenset[str]:
+        return frozenset(x.strip() for x in self.rules_off_raw.split(",") if x.strip())
 
     @property
     def admin_ids(self) -> frozenset[int]:

@@ -17,9 +17,10 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from core.rules import Rules, rule
+from retrieval.bm25 import BM25
 from text.codes import Code, find_codes, parse_key
 from text.language import detect, has_vietnamese_marks, restore_diacritics
-from retrieval.bm25 import BM25
 from text.tokenize import terms
 from vectorstore.catalog import Catalog, ChunkRow, DocumentRow
 from vectorstore.embeddings import CachedEmbedder
@@ -27,6 +28,18 @@ from vectorstore.lock import WriterLock
 from vectorstore.store import ChromaStore
 
 log = logging.getLogger(__name__)
+
+RESTORE_DIACRITICS = rule(
+    "restore-diacritics", "retrieve",
+    "Vietnamese typed without diacritics is read poorly by the embedding model; with its diacritics "
+    "restored (even imperfectly) the question is embedded as the words it means")
+LEXICAL = rule(
+    "lexical-match", "retrieve",
+    "shared words (BM25) catch names, numbers and rare terms that a dense vector blurs")
+CODE_BONUS = rule(
+    "code-bonus", "retrieve",
+    "a question that names a document code is about that document: its passages, and the "
+    "passages that carry the code, come first")
 
 
 @dataclass
@@ -134,14 +147,15 @@ class HybridSearch:
                          time.perf_counter() - t)
             return self._snap
 
-    def search(self, query: str, k: int = 5, lang: str | None = None) -> RetrievalResult:
+    def search(self, query: str, k: int = 5, lang: str | None = None, rules: Rules | None = None) -> RetrievalResult:
+        rules = rules or Rules()
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         qlang = lang or detect(query)
-        qvec = self._query_vector(query, qlang)
+        qvec = self.query_vector(query, qlang, rules)
         timings["embed_ms"] = (time.perf_counter() - t0) * 1000
-        qcodes = find_codes(query)
-        qterms = terms(query, query=True)
+        qcodes = find_codes(query) if rules.on(CODE_BONUS) else []
+        qterms = terms(query, query=True) if rules.on(LEXICAL) else []
         t1 = time.perf_counter()
         for _ in range(3):
             snap = self.snapshot()
@@ -173,8 +187,9 @@ class HybridSearch:
                 self.store.reload()
                 self.store.view_generation = generation
 
-    def _query_vector(self, query: str, lang: str) -> np.ndarray:
-        if lang == "vi" and not has_vietnamese_marks(query):
+    def query_vector(self, query: str, lang: str, rules: Rules | None = None) -> np.ndarray:
+        """The question's embedding, as the search embeds it."""
+        if lang == "vi" and not has_vietnamese_marks(query) and (rules or Rules()).on(RESTORE_DIACRITICS):
             # Typed without diacritics, "tu dau nhiem ky" is poorly understood by the embedding
             # model; with diacritics restored (even imperfectly) it ranks far better (dev set).
             query = restore_diacritics(query)
@@ -182,6 +197,28 @@ class HybridSearch:
 
     async def asearch(self, query: str, k: int = 5, lang: str | None = None) -> RetrievalResult:
         return await asyncio.to_thread(self.search, query, k, lang)
+
+    # -- reading the index by id, code and document (for the answering stages) ------------------
+    def document(self, doc_id: str) -> DocumentRow | None:
+        return self.snapshot().docs.get(doc_id)
+
+    def passage(self, chunk_id: str) -> Passage | None:
+        snap = self.snapshot()
+        i = snap.by_id.get(chunk_id)
+        return None if i is None else _named_passage(snap, i)
+
+    def passages_of(self, doc_id: str) -> list[Passage]:
+        """A document's passages in document order."""
+        snap = self.snapshot()
+        return [_named_passage(snap, i) for i in snap.chunks_by_doc.get(doc_id, ())]
+
+    def passages_with_code(self, code: Code) -> list[Passage]:
+        """The passages that carry a code matching ``code`` (from the snapshot's code index)."""
+        snap = self.snapshot()
+        return [_named_passage(snap, i) for i in snap.chunks_with_code([code])]
+
+    def vectors(self, chunk_ids: list[str]) -> dict[str, list[float]]:
+        return self.store.vectors(chunk_ids)
 
     def _fuse(self, snap: _Snapshot, dense, lexical, qcodes: list[Code], qlang: str, k: int) -> list[Passage]:
         w = self.weights
@@ -222,3 +259,11 @@ class HybridSearch:
                 round(float(dense_sim.get(i, 0.0)), 4), round(lex_score.get(i, 0.0) / top_lex, 4),
                 code_match.get(i, 0), (doc.meta.get("date") if doc else None)))
         return out
+
+
+def _named_passage(snap: _Snapshot, i: int) -> Passage:
+    """The snapshot's chunk ``i`` as a passage of a document the question names (code_match 2)."""
+    c = snap.chunks[i]
+    doc = snap.docs.get(c.doc_id)
+    return Passage(c.chunk_id, c.doc_id, doc.source if doc else "", doc.title if doc else None, c.text,
+                   " › ".join(c.locator), [parse_key(x).display for x in c.codes], c.lang, code_match=2)

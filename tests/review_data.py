@@ -8,7 +8,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from partybot import logstore
-from retrieval.answer import Answer, Citation
+from answering import Answer, Citation
 
 XSS = '<script>window.__xss = 1</script><img src=x onerror="window.__xss=2">'
 

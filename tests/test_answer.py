@@ -14,9 +14,11 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from pydantic import Field
 
 from partybot.cli import ingest_items
-from retrieval.answer import Answerer
+from answering import Answerer
+from answering.retrieve import retrieve
+from answering.understand import understand
 from retrieval.llm import ChatBackend
-from retrieval.prompts import load_prompt
+from answering.prompts import load_prompt
 
 Q_AR = "كم عدد أعضاء الحزب في لجنة الحزب بهانوي؟"
 GOOD_AR = "تضم لجنة الحزب في هانوي أكثر من 480 ألف عضو، أي أكثر من 9% من أعضاء الحزب في البلاد [1]."
@@ -348,7 +350,7 @@ def test_a_quoted_answer_keeps_to_the_best_document_and_never_repeats_a_sentence
 def test_the_model_is_given_the_best_document_and_only_near_ties_of_others(indexed, settings):
     """Passages of a document that matches the question clearly worse than the best one are not
     given to the model (it would cite them); one that matches about as well is."""
-    from retrieval.hybrid import Passage, RetrievalResult
+    from retrieval.hybrid import Passage
 
     answerer, _ = make(indexed, settings)
 
@@ -356,14 +358,14 @@ def test_the_model_is_given_the_best_document_and_only_near_ties_of_others(index
         return Passage(f"{doc}-{i}", doc, f"{doc}.txt", None, "text", "", [], "ar", score=score)
 
     ranked = [passage("a", 0.60, 1), passage("b", 0.50, 1), passage("a", 0.45, 2), passage("a", 0.40, 3)]
-    chosen = answerer._choose_sources(RetrievalResult("q", "ar", [], ranked, 0.6), [])
+    chosen = answerer.decide.choose_sources(ranked, [], answerer.rules)
     assert [p.chunk_id for p in chosen] == ["a-1", "a-2", "a-3"]
     ranked[1] = passage("b", 0.59, 1)  # a near tie: both documents may be needed
-    chosen = answerer._choose_sources(RetrievalResult("q", "ar", [], ranked, 0.6), [])
+    chosen = answerer.decide.choose_sources(ranked, [], answerer.rules)
     assert [p.chunk_id for p in chosen] == ["a-1", "b-1", "a-2"]
     settings.answer_other_doc_ratio = 0.0  # the setting turns the focus off
     ranked[1] = passage("b", 0.10, 1)
-    chosen = answerer._choose_sources(RetrievalResult("q", "ar", [], ranked, 0.6), [])
+    chosen = answerer.decide.choose_sources(ranked, [], answerer.rules)
     assert [p.chunk_id for p in chosen] == ["a-1", "b-1", "a-2"]
 
 
@@ -379,14 +381,20 @@ def test_english_number_words_in_an_answer_become_checkable_digits(indexed, sett
     assert a.mode != "llm" and "73" not in a.text and len(chat.calls) == 2
 
 
+def decided(answerer, text):
+    """The decide stage's result for ``text`` (understand and retrieve run first)."""
+    question = understand(text, None, answerer.rules)
+    return answerer.decide(question, retrieve(question, answerer.search, k=8, rules=answerer.rules), answerer.rules)
+
+
 def test_sentences_far_from_the_question_are_left_out_of_the_prompt(indexed, settings):
     """Beyond the two closest sentences, only those about as close as the closest one are sent:
     a shorter prompt, read sooner by the model."""
     answerer, _ = make(indexed, settings)
     settings.answer_sentence_margin = 0.0  # fill the character budget
-    full = answerer._prepare(Q_AR, None)
+    full = decided(answerer, Q_AR)
     settings.answer_sentence_margin = 0.01
-    short = answerer._prepare(Q_AR, None)
+    short = decided(answerer, Q_AR)
     n_full = sum(len(e.split(" … ")) for e in full.excerpts)
     n_short = sum(len(e.split(" … ")) for e in short.excerpts)
     assert 2 <= n_short < n_full
@@ -479,7 +487,8 @@ def test_a_question_about_a_regulation_as_a_whole_gets_its_articles_in_order(reg
     for question in ("Đảng viên không được làm gì theo Quy định 37?", "Quy định 37-QĐ/TW nói về gì?",
                      "dang vien khong duoc lam gi theo quy dinh 37"):  # typed without diacritics too
         a = answerer.answer(question)
-        assert a.mode == "quote" and a.grounded and chat.calls == []
+        assert a.mode == "digest" and a.grounded and chat.calls == []
+        assert [t["stage"] for t in a.trace] == ["understand", "retrieve", "decide", "answer"]
         lines = a.text.split("\n")
         assert lines[0].startswith("QUY ĐỊNH 37-QĐ/TW VỀ NHỮNG ĐIỀU ĐẢNG VIÊN KHÔNG ĐƯỢC LÀM gồm các điều sau")
         assert [line[:10] for line in lines[1:]] == [f"- «Điều {k}." for k in range(1, 6)]
@@ -516,7 +525,7 @@ def test_a_long_regulation_lists_its_first_articles_and_says_how_many_more(index
 
 
 def test_an_article_number_stays_with_its_text_when_sentences_are_split():
-    from retrieval.answer import split_sentences
+    from answering.text_helpers import split_sentences
 
     assert split_sentences("QUY ĐỊNH 37\nĐiều 1. Nói, viết, làm trái. Câu sau.\nĐiều 2.\nTuyên truyền. 1. Một việc.") == [
         "QUY ĐỊNH 37", "Điều 1. Nói, viết, làm trái.", "Câu sau.", "Điều 2. Tuyên truyền.", "1. Một việc."]
@@ -524,7 +533,7 @@ def test_an_article_number_stays_with_its_text_when_sentences_are_split():
 
 
 def test_the_codes_a_question_names_are_not_its_content_words():
-    from retrieval.answer import _content_terms
+    from answering.understand import content_terms as _content_terms
     from text.tokenize import terms
 
     assert _content_terms("Quy định 37 có hiệu lực từ khi nào?") == set(terms("hiệu lực", query=True)) - {"hieu_luc"}
@@ -533,7 +542,7 @@ def test_the_codes_a_question_names_are_not_its_content_words():
 
 
 def test_a_line_in_capitals_is_a_heading_or_signature_but_an_arabic_sentence_with_a_code_is_not():
-    from retrieval.answer import _aside
+    from answering.text_helpers import aside as _aside
 
     assert _aside("T/M BAN CHẤP HÀNH TRUNG ƯƠNG KÝ TÊN")
     assert not _aside("أصدر المكتب السياسي القرار رقم 39-NQ/TW بتاريخ 18 يوليو 2023 بشأن نغي آن")

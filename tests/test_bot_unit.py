@@ -19,7 +19,7 @@ from partybot.bot.app import RedactingFormatter, RedactToken, build_application
 from partybot.bot.serving import Gate, RateLimiter, safe_file_name
 from partybot.cli import ingest_items
 from partybot.logstore import LogStore
-from retrieval.answer import Answerer
+from answering import Answerer
 from retrieval.llm import ChatBackend
 from tests.test_answer import GOOD_AR, HANOI, Q_AR, ScriptedChat
 

@@ -1,6 +1,6 @@
 """The checks that stand between the small model and the member."""
 
-from retrieval import guards
+from answering import checks as guards
 
 EVIDENCE = ["تضم لجنة الحزب في هانوي أكثر من 480 ألف عضو (أكثر من 9% من أعضاء الحزب)، "
             "وأصدر المكتب السياسي القرار رقم 39-NQ/TW بتاريخ 18 يوليو 2023."]
@@ -114,7 +114,7 @@ def test_dates_written_with_a_month_number_match_sources_that_name_the_month():
 
 
 def test_english_number_words_become_digits():
-    from retrieval.guards import english_number_words as digits
+    from answering.checks import english_number_words as digits
 
     assert digits("There are five border guard cadres") == "There are 5 border guard cadres"
     assert digits("Twenty-one members and seventy five cadres") == "21 members and 75 cadres"
@@ -124,7 +124,7 @@ def test_english_number_words_become_digits():
 
 
 def test_numbers_the_sources_write_as_words_support_digits():
-    from retrieval.guards import unsupported_numbers, word_numbers
+    from answering.checks import unsupported_numbers, word_numbers
 
     source = "هناك سبعة كوادر يشاركون في لجان الحزب، وخمسة كوادر يشغلون منصب نائب الأمين"
     assert word_numbers(source) == {"7", "5"}
@@ -134,7 +134,7 @@ def test_numbers_the_sources_write_as_words_support_digits():
 
 
 def test_a_name_no_source_gives_is_caught_across_scripts():
-    from retrieval.guards import check, unsupported_names
+    from answering.checks import check, unsupported_names
 
     source = ("حضر الأمين العام تو لام المؤتمر. وقال رئيس اللجنة المنظمة المركزية لي مينه هونغ إن القطاع "
               "قدم 79 مشروعًا. وقال سكرتير الحزب بوي آنه توان إن أعضاء الحزب دعموا العديد من الجوانب.")
@@ -156,7 +156,7 @@ def test_a_name_no_source_gives_is_caught_across_scripts():
 
 
 def test_the_numbering_of_an_inline_list_is_not_a_fact():
-    from retrieval.guards import unsupported_numbers
+    from answering.checks import unsupported_numbers
 
     source = "يتم تنظيم دراسة القرارات ووضع برامج العمل وتعزيز أعمال التفتيش."
     answer = "Tỉnh ủy làm như sau: 1. quán triệt nghị quyết [1]; 2. xây dựng chương trình hành động [1]; 3. kiểm tra [1]."

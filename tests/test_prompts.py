@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from retrieval.prompts import LANGS, PROMPTS_DIR, load_prompt, messages
+from answering.prompts import LANGS, PROMPTS_DIR, load_prompt, messages
 
 PURPOSES = ("answer", "strict", "translate")
 
@@ -81,7 +81,7 @@ def test_bot_texts_have_the_same_keys_and_placeholders_and_render():
 
 def test_topic_descriptions_cover_every_language():
     from text.language import detect
-    from retrieval.prompts import topics
+    from answering.prompts import topics
 
     data = topics()
     assert data["_version"] == f"topics@{data['version']}"

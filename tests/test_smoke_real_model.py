@@ -95,7 +95,7 @@ def test_answered_by_the_local_llm_in_the_question_language(real, lang, question
 def test_openai_compatible_backend_against_a_real_server(real):
     """`openai` backend over HTTP to a real OpenAI-compatible server (llama.cpp's, on loopback)."""
     from partybot.settings import Settings
-    from retrieval.answer import Answerer
+    from answering import Answerer
     from retrieval.llm import build_backend
 
     settings, svc = _indexed(real)

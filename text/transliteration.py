@@ -3,7 +3,7 @@
 The sources are Arabic translations of Vietnamese news: "Nghệ An" is written "نغي آن", "Quảng
 Bình" "كوانج بينه" or "كوانغ بينه". Vowels differ between the two spellings, consonants mostly
 survive: both spellings reduce to the same skeleton (N G N; K N G B N), or one letter apart.
-Used to check the names in an answer against the sources (retrieval.guards) and to show the
+Used to check the names in an answer against the sources (answering.checks) and to show the
 model a province's Vietnamese name next to its Arabic spelling (``annotate_places``).
 """
 

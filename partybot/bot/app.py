@@ -21,7 +21,7 @@ from partybot.bot import handlers as h
 from partybot.bot.serving import Deps, Gate, RateLimiter
 from partybot.bot.texts import texts
 from core.errors import ConfigError
-from retrieval.prompts import LANGS
+from answering.prompts import LANGS
 
 log = logging.getLogger(__name__)
 

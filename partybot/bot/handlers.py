@@ -21,7 +21,7 @@ from text.language import detect
 from partybot.bot.render import answer_html, esc, sources_html, stream_text
 from partybot.bot.serving import Deps
 from partybot.bot.texts import LANG_NAMES, t, t_plain, user_lang
-from retrieval.answer import MAX_QUESTION_CHARS
+from answering.understand import MAX_QUESTION_CHARS
 from vectorstore.lock import WriterBusy
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ import tomllib
 from functools import lru_cache
 from pathlib import Path
 
-from retrieval.prompts import LANGS, PROMPTS_DIR
+from answering.prompts import LANGS, PROMPTS_DIR
 
 LANG_NAMES = {"vi": "Tiếng Việt", "ar": "العربية", "en": "English"}
 

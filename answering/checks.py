@@ -1,7 +1,7 @@
 """Checks on a generated answer, against the small model's known failure modes.
 
-Each check returns problems as short strings (empty list = passed). The answerer retries once
-with a stricter prompt when any fails, then falls back to the extractive answer.
+Each check returns problems as short strings (empty list = passed). Each check is a registered rule
+(core.rules); the pipeline retries once with a stricter prompt when any fails, then falls back.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from core.rules import Rules, rule
 from text.codes import find_codes
 from text.dates import find_dates
 from text.language import detect
@@ -301,26 +302,43 @@ def unsupported_names(answer: str, evidence: list[str], question: str) -> list[s
     return bad
 
 
-def check(answer: str, *, lang: str, evidence: list[str], question: str, n_sources: int) -> list[str]:
+RUNAWAY = rule("check-runaway", "check", "an empty, overlong or self-repeating reply is a model that lost its way")
+ECHO = rule("check-echo", "check",
+            "a reply that hands the question back, or says nothing the question does not, answers nothing")
+LANGUAGE = rule("check-language", "check", "a member reads the answer only in the language they asked in")
+NUMBERED_LIST = rule("check-numbered-list", "check",
+                     "asked for one to three sentences, a small model writes a numbered list when it makes "
+                     "up the list a question asks for")
+NUMBERS = rule("check-numbers", "check", "a number, date or year that no source gives is invented")
+CODES = rule("check-codes", "check", "a document code that no source gives is invented")
+NAMES = rule("check-names", "check",
+             "a person's name that no source gives (in any script) is invented: small models answer "
+             "\"who\" with a plausible name")
+CITATION = rule("check-citation", "check", "an answer that cites no given source cannot be verified")
+
+
+def check(answer: str, *, lang: str, evidence: list[str], question: str, n_sources: int,
+          rules: Rules | None = None) -> list[str]:
+    rules = rules or Rules()
     problems = []
-    if (p := runaway_problem(answer)):
+    if rules.on(RUNAWAY) and (p := runaway_problem(answer)):
         if not answer.strip():
             return [p]
         problems.append(p)  # what a looping answer states is still checked (see ``ungrounded``)
-    elif (p := echo_problem(answer, question)):
+    elif rules.on(ECHO) and (p := echo_problem(answer, question)):
         return [p]
-    elif (p := language_problem(answer, lang)):
+    elif rules.on(LANGUAGE) and (p := language_problem(answer, lang)):
         problems.append(p)
-    if (p := numbered_list_problem(answer)):
+    if rules.on(NUMBERED_LIST) and (p := numbered_list_problem(answer)):
         problems.append(p)
-    if (bad := unsupported_numbers(answer, evidence, question)):
+    if rules.on(NUMBERS) and (bad := unsupported_numbers(answer, evidence, question)):
         problems.append("numbers in no source: " + ", ".join(bad[:5]))
-    if (bad := unsupported_codes(answer, evidence, question)):
+    if rules.on(CODES) and (bad := unsupported_codes(answer, evidence, question)):
         problems.append("document codes in no source: " + ", ".join(bad[:5]))
-    if lang != "ar" and (bad := unsupported_names(answer, evidence, question)):
+    if lang != "ar" and rules.on(NAMES) and (bad := unsupported_names(answer, evidence, question)):
         problems.append("names in no source: " + ", ".join(bad[:5]))
     valid = [n for n in markers(answer) if 1 <= n <= n_sources]
-    if not valid:
+    if not valid and rules.on(CITATION):
         problems.append("no valid citation marker")
     return problems
 

@@ -1,0 +1,128 @@
+"""Stage 3, decide: answer or refuse, from which sources, and how the answer is composed."""
+
+from __future__ import annotations
+
+import re
+
+from answering.excerpts import digest, excerpts
+from answering.retrieve import ASKED_ARTICLE
+from answering.topic_gate import TopicGate
+from answering.types import Decision, Found, Question
+from core.rules import Rules, rule
+from retrieval.hybrid import HybridSearch, Passage
+from text.codes import Code, find_codes
+from text.dates import find_dates
+
+ABSTAIN_BELOW = rule(
+    "abstain-below", "decide",
+    "when even the closest passage is far from the question in meaning, the sources do not cover it",
+    setting="abstain_below", off=0.0)
+NAMED_CODE_FOUND = rule(
+    "named-code-found", "decide",
+    "a question that names a code the index holds is about that document, however far its "
+    "wording is from the document's (it is not refused for low relevance)")
+AMBIGUOUS_CODES = rule(
+    "ambiguous-codes", "decide",
+    "one code written in full (09-NQ/TU) can name different documents of different years: the "
+    "answer names each, with its date, instead of mixing them")
+OTHER_DOC_RATIO = rule(
+    "other-document-ratio", "decide",
+    "a second document is a source only when it matches the question about as well as the best "
+    "one: a small model given passages of unrelated documents cites them",
+    setting="answer_other_doc_ratio", off=0.0)
+QUOTE_SAME_LANGUAGE = rule(
+    "quote-same-language", "decide",
+    "with the local model, a question in the language of its best source is answered by quoting "
+    "it: exact and instant, where the 1.5B model's rewording loses facts",
+    setting="quote_same_language", off=False)
+
+
+class Decide:
+    def __init__(self, search: HybridSearch, gate: TopicGate, settings, *, local_model: bool, can_generate):
+        self.search = search
+        self.gate = gate
+        self.settings = settings
+        self.local_model = local_model
+        self.can_generate = can_generate  # () -> bool: a chat model is configured
+
+    def __call__(self, question: Question, found: Found, rules: Rules) -> Decision:
+        result = found.result
+        if not question.text or not found.passages:
+            return Decision("abstain", "nothing found")
+        code_hit = rules.on(NAMED_CODE_FOUND) and any(p.code_match == 2 for p in result.passages)
+        if result.relevance < rules.value(ABSTAIN_BELOW, 0.0) and not code_hit:
+            return Decision("abstain", "low relevance")
+        if question.articles and rules.on(ASKED_ARTICLE) and not found.article_ids:
+            return Decision("abstain", "no such article")
+        qvec = None
+        if not question.codes and self.gate.usable(rules):
+            qvec = self.search.query_vector(question.text, question.lang, rules)
+            if self.gate.off_topic(qvec, rules):
+                return Decision("abstain", "off-topic")
+        ambiguous = self.ambiguity(question.codes) if rules.on(AMBIGUOUS_CODES) else []
+        sources = self.choose_sources(list(found.passages), ambiguous, rules)
+        if found.article_ids:  # the asked article is the answer, not the passages that share its words
+            sources = [p for p in sources if p.chunk_id in found.article_ids] or sources
+        sources, texts, scores = excerpts(question, sources, ambiguous, self.search, self.settings, rules,
+                                          qvec=qvec, whole_budget=self.quotes(question, sources, rules))
+        quote = self.quotes(question, sources, rules)  # the first source may have changed
+        compose = "quote" if quote else ("generate" if self.can_generate() else "extractive")
+        d = None
+        if quote and not question.articles and not ambiguous:
+            d = digest(question, sources, self.search, rules)
+        if d is not None:
+            sources, texts, head = d
+            return Decision("answer", compose="digest", sources=tuple(sources), excerpts=tuple(texts),
+                            digest=head)
+        return Decision("answer", compose=compose, sources=tuple(sources), excerpts=tuple(texts),
+                        ambiguous=tuple(ambiguous), sentence_scores=scores)
+
+    def quotes(self, question: Question, sources: list[Passage], rules: Rules) -> bool:
+        """Quote instead of generating (see QUOTE_SAME_LANGUAGE; cross-lingual questions still
+        need the model)."""
+        return (bool(rules.value(QUOTE_SAME_LANGUAGE, False)) and self.local_model
+                and bool(sources) and sources[0].lang == question.lang)
+
+    def choose_sources(self, passages: list[Passage], ambiguous: list[dict], rules: Rules) -> list[Passage]:
+        """The best passages of the best document; another document's passages only when it
+        matches about as well (OTHER_DOC_RATIO), plus one passage per document an ambiguous code
+        names."""
+        best: dict[str, float] = {}
+        for p in passages:
+            best.setdefault(p.doc_id, p.score)
+        floor = passages[0].score * rules.value(OTHER_DOC_RATIO, 0.0)
+        chosen = [p for p in passages if best[p.doc_id] >= floor][:self.settings.answer_passages]
+        for amb in ambiguous:
+            if not any(p.doc_id == amb["doc_id"] for p in chosen):
+                extra = next((p for p in passages if p.doc_id == amb["doc_id"]), None)
+                extra = extra or self.search.passage(amb["chunk_id"])
+                if extra is not None:
+                    chosen.append(extra)
+        return chosen
+
+    def ambiguity(self, qcodes: tuple[Code, ...]) -> list[dict]:
+        """Documents that a fully written code in the question names, when they are different
+        documents (told apart by the date written next to the code)."""
+        found: list[dict] = []
+        for q in (c for c in qcodes if c.issuer):
+            per_doc: dict[str, dict] = {}
+            for p in self.search.passages_with_code(q):
+                for m in re.finditer(re.escape(str(q.number)), p.text):
+                    window = p.text[m.start(): m.start() + 90]
+                    if not any(q.matches(c) for c in find_codes(p.text[max(0, m.start() - 30): m.end() + 15])):
+                        continue
+                    dates = find_dates(window)
+                    entry = per_doc.setdefault(p.doc_id, {"doc_id": p.doc_id, "chunk_id": p.chunk_id,
+                                                          "code": q.display, "date": None, "quote": ""})
+                    if dates and not entry["date"]:
+                        start = max(0, p.text.rfind(" ", 0, max(0, m.start() - 60)))
+                        entry.update(date=dates[0], chunk_id=p.chunk_id,
+                                     quote=p.text[start: m.start() + 150].strip())
+            dated = [e for e in per_doc.values() if e["date"]]
+            if len({e["date"][:4] for e in dated}) >= 2:
+                for e in sorted(dated, key=lambda e: e["date"]):
+                    doc = self.search.document(e["doc_id"])
+                    e["source"] = doc.source if doc else ""
+                    e["title"] = doc.title if doc else None
+                    found.append(e)
+        return found

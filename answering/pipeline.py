@@ -1,0 +1,256 @@
+"""The answer path, one async driver for streaming and non-streaming answers:
+
+understand → retrieve → decide → compose (digest | quote | generate) → check → repair or fall back.
+
+``Answerer.answer(question, lang=None)`` returns an :class:`Answer`; ``Answerer.astream`` yields
+the text as it is generated and then the final answer. Each stage is named in ``Answer.trace``
+with what it decided. No Telegram here: the bot, the CLI and the evaluation all call this.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import AsyncIterator
+
+from answering import checks, quote
+from answering.decide import Decide
+from answering.generate import Generate
+from answering.prompts import LANGS, load_prompt, messages
+from answering.retrieve import retrieve
+from answering.topic_gate import TopicGate
+from answering.types import Answer, Citation, Decision, Draft, Found, Question, StreamEvent
+from answering.understand import understand
+from core.rules import Rules, rule
+from retrieval.llm import ChatBackend, resolve_chat
+
+log = logging.getLogger(__name__)
+
+STRICT_RETRY = rule(
+    "strict-retry", "check",
+    "a reply that fails its checks gets one more try with a stricter prompt before falling back")
+UNGROUNDED_REFUSAL = rule(
+    "ungrounded-refusal", "check",
+    "a model that twice states what the sources do not give, and nothing else is wrong, shows the "
+    "sources do not cover the question: refuse rather than quote unrelated text")
+
+
+class Answerer:
+    def __init__(self, search, backend: ChatBackend, settings, *, rules: Rules | None = None,
+                 gate: TopicGate | None = None):
+        self.search = search
+        self.backend = backend
+        self.settings = settings
+        self.rules = rules if rules is not None else Rules(settings)
+        self.gate = gate or TopicGate(search.embedder)
+        local = backend.name.startswith("local:")
+        self.decide = Decide(search, self.gate, settings, local_model=local,
+                             can_generate=lambda: self.backend.chat is not None)
+        self.generate = Generate(search, local_model=local)
+
+    def with_rules(self, rules: Rules) -> "Answerer":
+        """The same answerer (search, model, topic gate) with other rules: for ablation."""
+        return Answerer(self.search, self.backend, self.settings, rules=rules, gate=self.gate)
+
+    # -- the contract ------------------------------------------------------------------------
+    def warm_up(self) -> None:
+        """Start the local model and read each language's fixed instructions into its prompt cache,
+        so the first question in a language after a start reads only its sources and question."""
+        if not self.backend.name.startswith("local:"):
+            return
+        from langchain_core.messages import HumanMessage, SystemMessage
+
+        chat = resolve_chat(self.backend)
+        for lang in LANGS:
+            system, user = load_prompt("answer", lang).render(sources="", question="")
+            t = time.perf_counter()
+            try:
+                chat.invoke([SystemMessage(system), HumanMessage(user)], max_tokens=1)
+            except Exception as exc:  # a slow first answer, not a failure
+                log.warning("warm-up of the %s prompt failed: %s", lang, exc)
+                return
+            log.info("warm-up: %s prompt prefix read in %.1f s", lang, time.perf_counter() - t)
+
+    def answer(self, question: str, lang: str | None = None) -> Answer:
+        async def final() -> Answer:
+            async for event in self._run(question, lang, stream=False):
+                if event.kind == "final":
+                    return event.answer
+            raise AssertionError("the answer path ended without an answer")
+
+        return asyncio.run(final())
+
+    def astream(self, question: str, lang: str | None = None) -> AsyncIterator[StreamEvent]:
+        return self._run(question, lang, stream=True)
+
+    # -- the driver ----------------------------------------------------------------------------
+    async def _run(self, text: str, lang: str | None, *, stream: bool) -> AsyncIterator[StreamEvent]:
+        rules, timings, trace = self.rules, {}, []
+        t0 = time.perf_counter()
+        question = understand(text, lang, rules)
+        trace.append({"stage": "understand", "lang": question.lang, "search_lang": question.search_lang,
+                      "codes": [c.display for c in question.codes], "articles": sorted(question.articles),
+                      "asks_date": question.asks_date})
+        k = max(self.settings.top_k, 8)
+        found = await asyncio.to_thread(retrieve, question, self.search, k=k, rules=rules)
+        timings["retrieve_ms"] = (time.perf_counter() - t0) * 1000
+        trace.append({"stage": "retrieve", "passages": len(found.passages),
+                      "relevance": round(found.result.relevance, 4), "article_chunks": len(found.article_ids)})
+        decision = await asyncio.to_thread(self.decide, question, found, rules)
+        timings["context_ms"] = (time.perf_counter() - t0) * 1000 - timings["retrieve_ms"]
+        trace.append({"stage": "decide", "action": decision.action, **({"why": decision.why} if decision.why else {}),
+                      **({"compose": decision.compose, "sources": [p.chunk_id for p in decision.sources],
+                          "ambiguous": len(decision.ambiguous)} if decision.action == "answer" else {})})
+        run = _Run(self, question, found, decision, timings, trace)
+        if decision.action == "abstain":
+            yield StreamEvent("final", answer=run.refusal("abstain"))
+            return
+        yield StreamEvent("sources", sources=[{"n": i, "title": p.title or p.source, "source": p.source}
+                                              for i, p in enumerate(decision.sources, 1)],
+                          needs_llm=decision.compose == "generate")
+        if decision.compose == "digest":
+            yield StreamEvent("final", answer=run.make(quote.digest_answer(question, decision)))
+            return
+        if decision.compose in ("quote", "extractive"):
+            mode = decision.compose
+            yield StreamEvent("final", answer=run.make(quote.quote_answer(question, decision, rules, mode)))
+            return
+        chat = await asyncio.to_thread(resolve_chat, self.backend)
+        if chat is None:
+            yield StreamEvent("final", answer=run.make(quote.quote_answer(question, decision, rules, "extractive")))
+            return
+        purposes = ("answer", "strict") if rules.on(STRICT_RETRY) else ("answer",)
+        for purpose in purposes:
+            shown = False
+            t = time.perf_counter()
+            try:
+                if stream and purpose == "answer":
+                    parts: list[str] = []
+                    async for delta in run.stream_reply(chat, parts):
+                        shown = True
+                        yield StreamEvent("delta", delta)
+                    content, finish = "".join(parts), run.finish_reason
+                else:
+                    reply = await asyncio.to_thread(chat.invoke, self.generate.messages(question, decision, purpose, rules))
+                    content, finish = reply.content, reply.response_metadata.get("finish_reason")
+                raw = await asyncio.to_thread(self.generate.repair, question, decision, purpose, content, chat,
+                                              finish, rules, timings)
+            except Exception as exc:  # an LLM outage must not leave the member without an answer
+                log.warning("LLM call failed: %s", exc)
+                run.problems.append(f"LLM error: {exc.__class__.__name__}: {exc}")
+                trace.append({"stage": "generate", "purpose": purpose, "error": exc.__class__.__name__})
+                if shown:
+                    yield StreamEvent("reset")
+                break
+            timings[f"llm_{purpose}_ms"] = (time.perf_counter() - t) * 1000
+            answer = run.check(raw, purpose)
+            if answer is not None:
+                yield StreamEvent("final", answer=answer)
+                return
+            if shown:
+                yield StreamEvent("reset")
+        yield StreamEvent("final", answer=run.fallback())
+
+
+class _Run:
+    """One question's way through compose, check and fall back: what the stages decided, the
+    problems found, and how an Answer is made of them."""
+
+    def __init__(self, answerer: Answerer, question: Question, found: Found, decision: Decision,
+                 timings: dict, trace: list[dict]):
+        self.a, self.question, self.found, self.decision = answerer, question, found, decision
+        self.timings, self.trace = timings, trace
+        self.problems: list[str] = []
+        self.failed: list[list[str]] = []
+        self.finish_reason: str | None = None
+
+    async def stream_reply(self, chat, parts: list[str]) -> AsyncIterator[str]:
+        """The reply's text as it comes, holding back what may be the NOT_IN_SOURCES signal or the
+        model repeating the prefill until it is clear."""
+        q, d, rules = self.question, self.decision, self.a.rules
+        streamer = chat
+        if "streaming" in type(chat).model_fields:  # ChatOpenAI only streams token by token when asked to
+            streamer = chat.model_copy(update={"streaming": True})
+        prefill = self.a.generate.prefill("answer", q.lang, rules)
+        t, shown = time.perf_counter(), False
+        async for chunk in streamer.astream(self.a.generate.messages(q, d, "answer", rules)):
+            self.finish_reason = chunk.response_metadata.get("finish_reason") or self.finish_reason
+            if chunk.content:
+                if not parts:
+                    self.timings["first_token_ms"] = (time.perf_counter() - t) * 1000
+                parts.append(chunk.content)
+                so_far = "".join(parts).lstrip()
+                held = "NOT_".startswith(so_far) or (not shown and prefill.startswith(so_far))
+                if not so_far.startswith("NOT_") and not held:
+                    out = chunk.content if shown else so_far  # so_far: with any held-back start
+                    if prefill and not shown and not so_far.startswith(prefill):
+                        out = f"{prefill} {out}"
+                    shown = True
+                    yield out
+            if len("".join(parts)) > checks.MAX_ANSWER_CHARS:
+                self.finish_reason = "length"
+                break
+
+    def check(self, raw: str, purpose: str) -> Answer | None:
+        """The checked answer, or None (the problems are kept for the retry and the fallback)."""
+        q, d = self.question, self.decision
+        raw = (raw or "").strip()
+        log.debug("raw %s answer: %r", purpose, raw)
+        if checks.says_not_in_sources(raw):
+            self.trace.append({"stage": "check", "purpose": purpose, "model_says": "not in sources"})
+            return self.refusal(f"llm-{purpose}-not-in-sources")
+        evidence = list(d.excerpts) + [p.text for p in d.sources]
+        found = checks.check(raw, lang=q.lang, evidence=evidence, question=q.text, n_sources=len(d.sources),
+                             rules=self.a.rules)
+        self.trace.append({"stage": "check", "purpose": purpose, "problems": found})
+        if found:
+            log.info("answer check failed (%s): %s", purpose, found)
+            self.problems += [f"{purpose}: {p}" for p in found]
+            self.failed.append(found)
+            return None
+        text, used = checks.clean_markers(raw, len(d.sources))
+        text = quote.with_ambiguity(q.lang, d, text)
+        used = sorted(set(used) | quote.ambiguous_sources(d))
+        draft = Draft(text, tuple(used), "llm" if purpose == "answer" else "llm-retry",
+                      load_prompt(purpose, q.lang).version)
+        return self.make(draft)
+
+    def fallback(self) -> Answer:
+        """After the failed attempts: "not in the sources" when the model kept stating what the
+        sources do not give (checks.ungrounded), else the quoted best sentences."""
+        if self.a.rules.on(UNGROUNDED_REFUSAL) and checks.ungrounded(self.failed):
+            self.trace.append({"stage": "fallback", "to": "refusal"})
+            return self.refusal("llm-ungrounded")
+        self.trace.append({"stage": "fallback", "to": "quote"})
+        return self.make(quote.quote_answer(self.question, self.decision, self.a.rules, "extractive"))
+
+    def refusal(self, mode: str) -> Answer:
+        d = self.decision
+        # the passages as retrieved: refused before the asked article was looked for, or after
+        shown = self.found.passages if d.why not in ("nothing found", "low relevance") else self.found.result.passages
+        off_topic = d.why == "off-topic"
+        text = quote.refusal(self.question.lang, () if off_topic else tuple(shown), self.a.rules)
+        answer = self.make(Draft(text, (), mode, messages(self.question.lang)["_version"]), passages=shown)
+        answer.abstained, answer.grounded = True, False
+        if off_topic:
+            answer.checks = ["off-topic"]
+        return answer
+
+    def make(self, draft: Draft, passages=None) -> Answer:
+        q, d, timings = self.question, self.decision, self.timings
+        timings["total_ms"] = timings.get("retrieve_ms", 0) + sum(v for k, v in timings.items() if k.startswith("llm_"))
+        citations = []
+        for n in draft.used:
+            p, text = d.sources[n - 1], d.excerpts[n - 1]
+            excerpt = text if len(text) <= 400 else text[:400].rsplit(" ", 1)[0] + " …"
+            citations.append(Citation(n, p.doc_id, p.source, p.title, p.codes, p.locator, excerpt, p.chunk_id))
+        self.trace.append({"stage": "answer", "mode": draft.mode,
+                           "cites": list(draft.used)})
+        return Answer(
+            question=q.text, text=draft.text, lang=q.lang, abstained=False, grounded=bool(citations),
+            citations=citations, passages=[p.to_dict() for p in (passages if passages is not None else self.found.passages)],
+            model=self.a.backend.name if draft.mode.startswith("llm") else "extractive",
+            prompt_version=draft.prompt_version, mode=draft.mode, checks=list(self.problems),
+            ambiguous=list(d.ambiguous), timings={k: round(v, 1) for k, v in timings.items()},
+            relevance=round(self.found.result.relevance, 4), trace=self.trace)

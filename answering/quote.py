@@ -1,0 +1,127 @@
+"""Stage 4, compose without a model: a refusal, a digest of a document's articles, or the
+best sentences of the sources quoted with their citations (always grounded)."""
+
+from __future__ import annotations
+
+from answering.prompts import messages
+from answering.text_helpers import aside, is_article_label, shorten, split_sentences, squash
+from answering.types import Decision, Draft, Question
+from core.rules import Rules, rule
+from retrieval.hybrid import Passage
+from text.dates import find_dates
+from text.tokenize import terms
+
+QUOTE_DATE = rule(
+    "quote-dated-sentence", "compose",
+    "a question that asks when is answered by a sentence that gives a date")
+QUOTE_TITLE_WORDS = rule(
+    "quote-title-words-do-not-count", "compose",
+    "a regulation's title heading its first article repeats the question's words without "
+    "answering anything the citation does not already show")
+QUOTE_NEXT_SENTENCE = rule(
+    "quote-next-sentence", "compose",
+    "a sentence that announces (\"… tried new forms of activities.\") is often explained by the "
+    "one after it")
+QUOTE_ASIDES_LAST = rule(
+    "quote-asides-last", "compose",
+    "a title, a byline, a heading in capitals or a photo caption says who or what, not what the "
+    "text says: quoted only when nothing else is")
+QUOTE_OTHER_DOC = rule(
+    "quote-other-document-only-if-as-good", "compose",
+    "a second document is quoted only when its sentence shares at least as many of the question's "
+    "words as the best one: otherwise it is cited for nothing")
+CLOSEST_DOCS = rule(
+    "refusal-names-closest", "compose",
+    "a refusal names the closest documents (meaning ≥ 0.3) so the member can ask about them")
+
+
+def refusal(lang: str, passages: tuple[Passage, ...], rules: Rules) -> str:
+    msg = messages(lang)
+    text = msg["abstain"]
+    closest: list[str] = []
+    for p in passages if rules.on(CLOSEST_DOCS) else ():
+        label = p.title or p.source
+        if p.dense >= 0.3 and label not in closest:
+            closest.append(label)
+    if closest:
+        text += " " + msg["abstain_closest"].format(docs="; ".join(f"«{shorten(c, 80)}»" for c in closest[:2]))
+    return text
+
+
+def with_ambiguity(lang: str, decision: Decision, text: str) -> str:
+    """An ambiguous code's documents, each with its date and a cited quote, before the answer."""
+    if not decision.ambiguous:
+        return text
+    msg = messages(lang)
+    lines = [msg["ambiguous"].format(code=decision.ambiguous[0]["code"], n=len(decision.ambiguous))]
+    for a in decision.ambiguous:
+        n = next((i + 1 for i, p in enumerate(decision.sources) if p.doc_id == a["doc_id"]), None)
+        lines.append(f"- {a['code']}, {a['date']}: «{shorten(a['quote'], 160)}»" + (f" [{n}]" if n else ""))
+    return "\n".join(lines) + "\n\n" + text
+
+
+def ambiguous_sources(decision: Decision) -> set[int]:
+    return {i + 1 for i, p in enumerate(decision.sources) if any(a["doc_id"] == p.doc_id for a in decision.ambiguous)}
+
+
+def digest_answer(question: Question, decision: Decision) -> Draft:
+    msg = messages(question.lang)
+    title, left, example = decision.digest
+    lines = [f"- «{shorten(x, 220)}» [{n}]" for n, x in enumerate(decision.excerpts, 1)]
+    text = "\n".join([msg["digest_intro"].format(title=shorten(title, 120)), *lines])
+    if left:
+        text += "\n" + msg["digest_more"].format(n=left, example=example)
+    return Draft(text, tuple(range(1, len(decision.sources) + 1)), "digest", msg["_version"])
+
+
+def quote_answer(question: Question, decision: Decision, rules: Rules, mode: str = "quote") -> Draft:
+    """The best sentence of the best source, then the next best: of the same document, or of
+    another one only when it matches the question's words at least as well. Ranking: shared
+    words first (same language), then closeness in meaning (what ranks a sentence of another
+    language). "The best source" is its document: its other passages compete too."""
+    msg = messages(question.lang)
+    sources, qterms = decision.sources, question.content_terms
+    when = question.asks_date and rules.on(QUOTE_DATE)  # a date counts as two shared words
+    scored: list[tuple[int, int, int, str]] = []  # (overlap, source n, position, sentence)
+    for n, text in enumerate(decision.excerpts[:3], 1):
+        sents = [s for part in text.split(" … ") for s in split_sentences(part)]  # excerpts join with " … "
+        scored += [(len(qterms & set(terms(sent))) + (2 if when and find_dates(sent) else 0), n, i, sent)
+                   for i, sent in enumerate(sents)]
+    titles = set()
+    if rules.on(QUOTE_TITLE_WORDS):  # (a news article's headline is content, and keeps its words)
+        titles = {squash(p.title).casefold() for p in sources
+                  if p.title and any(is_article_label(x) for x in p.locator.split(" › "))}
+    asides = rules.on(QUOTE_ASIDES_LAST)
+
+    def rank(x):
+        shared = 0 if squash(x[3]).casefold() in titles else x[0]
+        return (asides and aside(x[3]), -shared, -decision.sentence_scores.get(squash(x[3]), 0.0), x[2])
+
+    picked: list[tuple[int, str]] = []
+    if scored:
+        best_doc = sources[min(x[1] for x in scored) - 1].doc_id
+        first = min((x for x in scored if sources[x[1] - 1].doc_id == best_doc), key=rank)
+        picked.append((first[1], shorten(first[3], 300)))
+        as_good = rules.on(QUOTE_OTHER_DOC)
+        rest = [x for x in scored if squash(x[3]) != squash(first[3])
+                and (sources[x[1] - 1].doc_id == best_doc or not as_good or x[0] >= max(first[0], 1))]
+        if rest:
+            second = min(rest, key=lambda x: (*rank(x)[:2], x[1], *rank(x)[2:]))
+            picked.append((second[1], shorten(second[3], 300)))
+        after = _next_sentence(sources[first[1] - 1].text, first[3]) if rules.on(QUOTE_NEXT_SENTENCE) else None
+        if after and not aside(after) and all(squash(after) != squash(s) for _, s in picked):
+            picked.insert(1, (first[1], shorten(after, 300)))
+        picked.sort(key=lambda p: p[0])
+    body = "\n".join(f"- «{s}» [{n}]" for n, s in picked)
+    text = with_ambiguity(question.lang, decision, f"{msg['extractive_intro']}\n{body}")
+    used = sorted({n for n, _ in picked} | ambiguous_sources(decision))
+    return Draft(text, tuple(used), mode, msg["_version"])
+
+
+def _next_sentence(passage: str, sentence: str) -> str | None:
+    sents = split_sentences(passage)
+    key = squash(sentence)
+    for i, s in enumerate(sents[:-1]):
+        if squash(s) == key:
+            return sents[i + 1]
+    return None

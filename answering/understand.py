@@ -1,0 +1,46 @@
+"""Stage 1, understand: the question's language, the codes and articles it names, what kind of
+answer it expects and its own words — before anything is looked up."""
+
+from __future__ import annotations
+
+import re
+
+from answering.types import Question
+from core.rules import Rules, rule
+from text.codes import code_mentions, find_codes
+from text.language import detect
+from text.normalize import fold
+from text.tokenize import terms
+
+MAX_QUESTION_CHARS = 1000
+# "Article 5", "Điều 5", "المادة 5" (matched on fold()ed text: no diacritics, unified letters)
+ARTICLE_ASKED = re.compile(r"(?:\bdieu|\barticle|\bart\.|الماده|ماده)\s*(?:so\s*|رقم\s*|no\.?\s*)?(\d{1,3})\b")
+# A question that asks when (on fold()ed text): "khi nào", "ngày nào", "bao giờ", "when", "متى".
+_WHEN = re.compile(r"\b(?:khi nao|ngay nao|nam nao|thang nao|bao gio|thoi gian nao|when|what date|which year)\b|متي|تاريخ")
+
+SEARCH_IN_WRITTEN_LANGUAGE = rule(
+    "search-in-written-language", "understand",
+    "retrieval reads a question in the script it is written in: a member's reply language says "
+    "nothing about the words they typed (it only tells unaccented Vietnamese from English)")
+
+
+def understand(question: str, lang: str | None, rules: Rules) -> Question:
+    q = " ".join(question.split())[:MAX_QUESTION_CHARS]
+    asked_in = detect(q)
+    lang = lang if lang in ("vi", "ar", "en") else asked_in
+    search_lang = lang
+    if rules.on(SEARCH_IN_WRITTEN_LANGUAGE) and (asked_in == "ar") != (lang == "ar"):
+        search_lang = asked_in
+    return Question(text=q, lang=lang, search_lang=search_lang, codes=tuple(find_codes(q)),
+                    articles=frozenset(ARTICLE_ASKED.findall(fold(q))),
+                    asks_date=bool(_WHEN.search(fold(q))), content_terms=frozenset(content_terms(q)))
+
+
+def content_terms(question: str) -> set[str]:
+    """The question's own words, as terms: without the codes it names ("Quy định 37", "QĐ 37",
+    "37-QĐ/TW" are the document, not what is asked about it) and without word pairs, which
+    would favour a title line that merely repeats the document's name."""
+    # one entry per reading of a mention ("القرار رقم 18": NQ and QĐ): each span cut once
+    for start, end in sorted({(m[0], m[1]) for m in code_mentions(question)}, reverse=True):
+        question = question[:start] + " " + question[end:]
+    return {x for x in terms(question, query=True) if "_" not in x and not x.startswith("code:")}

@@ -1,0 +1,159 @@
+"""Each stage of the answer path on its own: understand, retrieve, decide (with the topic gate),
+compose, repair; and the rules registry that switches them."""
+
+import numpy as np
+import pytest
+
+from answering import checks
+from answering.decide import ABSTAIN_BELOW, Decide
+from answering.generate import AUTO_CITE, CANONICAL_CODES, NUMBER_WORDS, TRIM_CUT, Generate
+from answering.quote import QUOTE_NEXT_SENTENCE, quote_answer
+from answering.retrieve import ASKED_ARTICLE, retrieve
+from answering.topic_gate import TOPIC_GATE, TopicGate
+from answering.types import Decision
+from answering.understand import SEARCH_IN_WRITTEN_LANGUAGE, understand
+from core.errors import ConfigError
+from core.rules import Rules, registered
+from partybot.cli import ingest_items
+from retrieval.hybrid import Passage
+
+REG = """QUY ĐỊNH 12-QĐ/TW VỀ SINH HOẠT CHI BỘ
+
+Điều 1. Chi bộ sinh hoạt thường kỳ mỗi tháng một lần vào ngày 3.
+
+Điều 2. Đảng viên vắng mặt phải báo cáo lý do với bí thư chi bộ trước buổi sinh hoạt.
+
+Điều 3. Quy định này có hiệu lực từ ngày 5 tháng 3 năm 2021.
+"""
+
+
+@pytest.fixture
+def regulation(settings, services, tmp_path):
+    path = tmp_path / "qd12.txt"
+    path.write_text(REG, encoding="utf-8")
+    ingest_items([str(path)], settings, services, quiet=True)
+    return services
+
+
+def test_understand_reads_language_codes_articles_and_what_is_asked():
+    q = understand("  Điều 2 của Quy định 12-QĐ/TW   có hiệu lực khi nào? ", None, Rules())
+    assert q.text == "Điều 2 của Quy định 12-QĐ/TW có hiệu lực khi nào?"
+    assert (q.lang, q.search_lang) == ("vi", "vi")
+    assert [c.display for c in q.codes] == ["12-QĐ/TW"] and q.articles == {"2"} and q.asks_date
+    assert "12" not in " ".join(q.content_terms)  # the code is the document, not a content word
+    assert not understand("Who signed it?", None, Rules()).asks_date
+
+
+def test_a_chosen_reply_language_does_not_change_the_script_retrieval_reads():
+    q = understand("كم عدد أعضاء الحزب؟", "vi", Rules())
+    assert (q.lang, q.search_lang) == ("vi", "ar")
+    off = understand("كم عدد أعضاء الحزب؟", "vi", Rules().without(SEARCH_IN_WRITTEN_LANGUAGE.name))
+    assert off.search_lang == "vi"
+
+
+def test_retrieve_puts_the_asked_article_first_and_says_which_chunks_are_it(regulation, settings):
+    q = understand("Điều 3 của Quy định 12-QĐ/TW nói gì?", None, Rules())
+    found = retrieve(q, regulation.search, k=8, rules=Rules())
+    assert found.article_ids and "Điều 3." in found.passages[0].text
+    assert found.passages[0].chunk_id in found.article_ids
+    plain = retrieve(q, regulation.search, k=8, rules=Rules().without(ASKED_ARTICLE.name))
+    assert not plain.article_ids
+
+
+def _decide(search, settings, rules, *, gate=None):
+    return Decide(search, gate or TopicGate(search.embedder), settings, local_model=False, can_generate=lambda: True)
+
+
+def test_decide_refuses_an_article_the_document_does_not_have(regulation, settings):
+    rules = Rules(settings)
+    q = understand("Điều 9 của Quy định 12-QĐ/TW nói gì?", None, rules)
+    d = _decide(regulation.search, settings, rules)(q, retrieve(q, regulation.search, k=8, rules=rules), rules)
+    assert (d.action, d.why) == ("abstain", "no such article")
+    q = understand("Điều 2 của Quy định 12-QĐ/TW nói gì?", None, rules)
+    d = _decide(regulation.search, settings, rules)(q, retrieve(q, regulation.search, k=8, rules=rules), rules)
+    assert d.action == "answer" and d.compose == "generate" and "Điều 2." in d.excerpts[0]
+
+
+def test_decide_refuses_below_the_relevance_floor_unless_the_rule_is_off(regulation, settings):
+    settings.abstain_below = 0.99  # nothing is that close
+    rules = Rules(settings)
+    q = understand("Chi bộ sinh hoạt mấy lần?", None, rules)
+    found = retrieve(q, regulation.search, k=8, rules=rules)
+    assert _decide(regulation.search, settings, rules)(q, found, rules).why == "low relevance"
+    off = rules.without(ABSTAIN_BELOW.name)
+    assert _decide(regulation.search, settings, off)(q, found, off).action == "answer"
+
+
+class _TopicEmbedder:
+    """Meaning by keyword: a text about the weather or football points one way, about the party
+    another (the hashing fake has no meaning, so the gate is off with it)."""
+    model_id = "keywords"
+
+    def _vec(self, text: str):
+        t = text.lower()
+        v = np.array([("weather" in t or "rain" in t or "football" in t) * 1.0,
+                      ("party" in t or "đảng" in t or "chi bộ" in t) * 1.0, 0.1], dtype=np.float32)
+        return v / np.linalg.norm(v)
+
+    def embed_documents(self, texts):
+        return [self._vec(t) for t in texts]
+
+    def embed_queries(self, texts):
+        return [self._vec(t) for t in texts]
+
+
+def test_the_topic_gate_refuses_what_the_bot_is_not_for_and_lets_the_rest_through():
+    gate = TopicGate(_TopicEmbedder(), {"on_topic": ["party rules and party members"],
+                                        "off_topic": ["the weather, football"]})
+
+    class S:
+        off_topic_margin = 0.12
+
+    rules = Rules(S())
+    assert gate.usable(rules)
+    emb = _TopicEmbedder()
+    assert gate.off_topic(emb.embed_queries(["Will it rain tomorrow?"])[0], rules)
+    assert not gate.off_topic(emb.embed_queries(["How often does a party cell meet?"])[0], rules)
+    assert not gate.usable(rules.without(TOPIC_GATE.name))  # off: margin 0, the gate does not run
+
+
+def _passage(n, text, lang="vi"):
+    return Passage(f"c{n}", f"d{n}", f"doc{n}.txt", f"Doc {n}", text, "", [], lang)
+
+
+def test_a_quote_takes_the_best_sentence_and_the_one_that_explains_it():
+    text = ("Chi bộ đã thử nhiều hình thức sinh hoạt mới trong năm qua. Đó là sinh hoạt chuyên đề, "
+            "sinh hoạt ngoài trời và đối thoại với đoàn viên thanh niên. Báo cáo được gửi lên cấp trên.")
+    q = understand("Chi bộ thử những hình thức sinh hoạt mới nào?", None, Rules())
+    d = Decision("answer", compose="quote", sources=(_passage(1, text),), excerpts=(text,))
+    on = quote_answer(q, d, Rules())
+    assert "sinh hoạt chuyên đề" in on.text and on.used == (1,) and on.mode == "quote"
+    off = quote_answer(q, d, Rules().without(QUOTE_NEXT_SENTENCE.name))
+    assert "hình thức sinh hoạt mới" in off.text
+
+
+def test_repairs_of_a_reply_before_it_is_checked():
+    excerpt = "Quy định 37-QĐ/TW có 19 điều."
+    d = Decision("answer", compose="generate", sources=(_passage(1, excerpt, "vi"),), excerpts=(excerpt,))
+    gen = Generate(search=None, local_model=False)
+    q = understand("How many articles does Regulation 37 have?", None, Rules())
+    timings: dict = {}
+    out = gen.repair(q, d, "answer", "QD 37 has nineteen articles [1]. It was", None, "length", Rules(), timings)
+    assert out == "37-QĐ/TW has 19 articles [1]."  # cut at its sentence, digits, the code as the source writes it
+    raw = gen.repair(q, d, "answer", "QD 37 has nineteen articles [1]. It was", None, "length",
+                     Rules().without(TRIM_CUT.name, NUMBER_WORDS.name, CANONICAL_CODES.name, AUTO_CITE.name), timings)
+    assert raw == "QD 37 has nineteen articles [1]. It was"
+    assert checks.check(out, lang="en", evidence=[excerpt], question=q.text, n_sources=1) == []
+
+
+def test_every_rule_says_why_and_where_and_unknown_names_are_refused():
+    import answering  # noqa: F401  (declares the rules)
+
+    rules = registered()
+    assert len(rules) >= 20 and len({r.name for r in rules}) == len(rules)
+    assert all(r.reason and r.stage in {"retrieve", "understand", "decide", "compose", "repair", "check"}
+               for r in rules)
+    with pytest.raises(ConfigError, match="unknown rule"):
+        Rules(off=["no-such-rule"])
+    r = Rules().without("digest")
+    assert not r.on(next(x for x in rules if x.name == "digest")) and r.on(rules[0])
