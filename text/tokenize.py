@@ -19,6 +19,7 @@ from functools import lru_cache
 
 from text.codes import find_codes
 from text.normalize import fold, strip_vietnamese_diacritics
+from text.scripts import is_arabic
 
 _WORD = re.compile(r"\d+(?:[.,]\d{3})+(?!\d)|\d+(?:[.,]\d+)?%?|[^\W\d_]+", re.U)
 _VI_DIACRITIC = re.compile("[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]", re.I)
@@ -89,7 +90,7 @@ def terms(text: str, *, query: bool = False) -> list[str]:
             continue
         tok = strip_vietnamese_diacritics(tok)
         words.append(tok)
-        if "\u0600" <= tok[0] <= "\u06ff":
+        if is_arabic(tok[0]):
             out.append(_arabic_stem(tok))
         elif tok.isascii():
             out.append(_english_stem(tok) if len(tok) > 3 else tok)
