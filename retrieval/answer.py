@@ -20,25 +20,28 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import AsyncIterator
 
-from ingest.chunking import ARTICLE_WORD, is_article_label
-from text.codes import Code, canonical_codes, code_mentions, find_codes, parse_key
-from text.dates import find_dates
-from text.language import detect
-from text.normalize import fold
 from retrieval import guards
 from retrieval.hybrid import HybridSearch, Passage, RetrievalResult
 from retrieval.llm import ChatBackend, resolve_chat
 from retrieval.prompts import LANGS, load_prompt, messages, topics
+# (text helpers under the private names this module gave them before they moved to text/)
+from text.articles import ARTICLE_MENTION as _ARTICLE
+from text.articles import ARTICLE_START as _ARTICLE_START
+from text.articles import is_article_label
+from text.codes import Code, canonical_codes, code_mentions, find_codes, parse_key
+from text.dates import find_dates
+from text.language import detect
+from text.lines import aside as _aside
+from text.lines import shorten as _shorten
+from text.lines import squash as _squash
+from text.normalize import fold
+from text.numbers import english_number_words
+from text.sentences import split_sentences
 from text.tokenize import terms
 from text.transliteration import annotate_places
 
 log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 1000
-# "Article 5", "Điều 5", "المادة 5" (matched on fold()ed text: no diacritics, unified letters)
-_ARTICLE = re.compile(r"(?:\bdieu|\barticle|\bart\.|الماده|ماده)\s*(?:so\s*|رقم\s*|no\.?\s*)?(\d{1,3})\b")
-_SENT = re.compile(r"(?<=[.!?؟。])\s+|\n+")
-# A sentence that starts an article ("Điều 1. Nói, viết…").
-_ARTICLE_START = re.compile(rf"{ARTICLE_WORD}\s+\S{{1,8}}\s*[.:]")
 
 
 def _words(text: str) -> set[str]:
@@ -56,8 +59,6 @@ _GENERAL = _words("""nói nêu gồm nội dung đề cập quy định yêu c�
 MAX_DIGEST_ARTICLES = 15
 # A question that asks when (on fold()ed text): "khi nào", "ngày nào", "bao giờ", "when", "متى".
 _WHEN = re.compile(r"\b(?:khi nao|ngay nao|nam nao|thang nao|bao gio|thoi gian nao|when|what date|which year)\b|متي|تاريخ")
-# What only numbers the text after it: "Điều 1.", "Article 2:", "المادة 3.", "Khoản 2.", "1.", "a)".
-_LABEL = re.compile(r"(?:(?:điều|article|المادة|مادة|khoản|clause|البند)\s+\S{1,8}|\d{1,3}|[a-zđ])\s*[.:)]", re.I)
 
 
 @dataclass
@@ -126,20 +127,6 @@ class _Context:
     off_topic: bool = False
     sentence_scores: dict = field(default_factory=dict)  # _squash(sentence) -> closeness
     digest: tuple | None = None  # (title, articles left out, the first one left out): see _digest
-
-
-def split_sentences(text: str) -> list[str]:
-    """Sentences and lines of ``text``; an article's or clause's number stays with its text
-    ("Điều 1. Nói, viết, làm trái…" is one sentence, not "Điều 1." and the rest)."""
-    out: list[str] = []
-    label = ""
-    for s in (s.strip() for s in _SENT.split(text) if s):
-        if _LABEL.fullmatch(s):
-            label = f"{label} {s}".strip()
-        elif len(s) > 1:
-            out.append(f"{label} {s}" if label else s)
-            label = ""
-    return out + ([label] if label else [])
 
 
 class Answerer:
@@ -578,7 +565,7 @@ class Answerer:
         if ctx.lang != "ar":
             text = self._translate_fragments(ctx, text, chat)
         if ctx.lang == "en":
-            text = guards.english_number_words(text)
+            text = english_number_words(text)
         known = [c for p, ex in zip(ctx.sources, ctx.excerpts) for c in find_codes(" ".join(p.codes) + " " + ex)]
         text = canonical_codes(text, known)
         return self._auto_cite(ctx, text)
@@ -768,11 +755,6 @@ def _passage_at(snap, i: int) -> Passage:
                    " › ".join(c.locator), [parse_key(x).display for x in c.codes], c.lang, code_match=2)
 
 
-# A photo caption's credit, "(Ảnh: …)", "(Photo: …)", "(الصورة: …)" (on fold()ed text): a caption
-# says who was photographed, not what the article says, so it is quoted only when nothing else is.
-_CAPTION = re.compile(r"\((?:anh|photo|الصوره|صوره)\s*:")
-
-
 def _content_terms(question: str) -> set[str]:
     """The question's own words, as terms: without the codes it names ("Quy định 37", "QĐ 37",
     "37-QĐ/TW" are the document, not what is asked about it) and without word pairs, which
@@ -781,30 +763,6 @@ def _content_terms(question: str) -> set[str]:
     for start, end in sorted({(m[0], m[1]) for m in code_mentions(question)}, reverse=True):
         question = question[:start] + " " + question[end:]
     return {x for x in terms(question, query=True) if "_" not in x and not x.startswith("code:")}
-
-
-def _aside(sentence: str) -> bool:
-    """A line of under six words (a title, a byline), a line in capitals (a heading, a signature:
-    "T/M BAN CHẤP HÀNH TRUNG ƯƠNG") or a photo caption: quoted only when nothing else is."""
-    return len(sentence.split()) < 6 or _in_capitals(sentence) or bool(_CAPTION.search(fold(sentence)))
-
-
-def _in_capitals(line: str) -> bool:
-    """Written in capitals: most letters have a case and all of those are capitals. (An Arabic
-    sentence has no cased letters but its codes', "… القرار رقم 39-NQ/TW …": not in capitals.)"""
-    letters = [c for c in line if c.isalpha()]
-    cased = [c for c in letters if c.lower() != c.upper()]
-    return len(cased) > 0.8 * len(letters) and line.isupper()
-
-
-def _squash(text: str) -> str:
-    """``text`` with its runs of white space as single spaces (how sentences are compared)."""
-    return " ".join(text.split())
-
-
-def _shorten(text: str, n: int) -> str:
-    text = _squash(text)
-    return text if len(text) <= n else text[:n].rsplit(" ", 1)[0] + " …"
 
 
 def fold_equal(a: str, b: str) -> bool:

@@ -516,7 +516,7 @@ def test_a_long_regulation_lists_its_first_articles_and_says_how_many_more(index
 
 
 def test_an_article_number_stays_with_its_text_when_sentences_are_split():
-    from retrieval.answer import split_sentences
+    from text.sentences import split_sentences
 
     assert split_sentences("QUY ĐỊNH 37\nĐiều 1. Nói, viết, làm trái. Câu sau.\nĐiều 2.\nTuyên truyền. 1. Một việc.") == [
         "QUY ĐỊNH 37", "Điều 1. Nói, viết, làm trái.", "Câu sau.", "Điều 2. Tuyên truyền.", "1. Một việc."]
@@ -533,8 +533,8 @@ def test_the_codes_a_question_names_are_not_its_content_words():
 
 
 def test_a_line_in_capitals_is_a_heading_or_signature_but_an_arabic_sentence_with_a_code_is_not():
-    from retrieval.answer import _aside
+    from text.lines import aside
 
-    assert _aside("T/M BAN CHẤP HÀNH TRUNG ƯƠNG KÝ TÊN")
-    assert not _aside("أصدر المكتب السياسي القرار رقم 39-NQ/TW بتاريخ 18 يوليو 2023 بشأن نغي آن")
-    assert not _aside("Hà Nội có hơn 480 nghìn đảng viên, chiếm 9% cả nước.")
+    assert aside("T/M BAN CHẤP HÀNH TRUNG ƯƠNG KÝ TÊN")
+    assert not aside("أصدر المكتب السياسي القرار رقم 39-NQ/TW بتاريخ 18 يوليو 2023 بشأن نغي آن")
+    assert not aside("Hà Nội có hơn 480 nghìn đảng viên, chiếm 9% cả nước.")
