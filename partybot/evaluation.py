@@ -162,13 +162,12 @@ def answer_language(text: str) -> str:
     import re
 
     from text.language import detect
+    from text.scripts import mostly_arabic
 
     body = re.sub(r"«[^»]*»|\[\d+\]", " ", text)
-    arabic = sum(1 for ch in body if "\u0600" <= ch <= "\u06ff")
-    letters = sum(1 for ch in body if ch.isalpha()) or 1
-    if arabic / letters > 0.5:
+    if mostly_arabic(body):
         return "ar"
-    return detect(body)
+    return detect(body)  # (which also reads a text of over 30% Arabic letters as Arabic)
 
 
 def answer_metrics(rows: list[tuple[Case, dict]]) -> dict[str, dict[str, float]]:
