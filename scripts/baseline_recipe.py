@@ -40,8 +40,8 @@ def main() -> int:
     ap.add_argument("file")
     ap.add_argument("--out")
     args = ap.parse_args()
-    from retrieval.llm import build_backend, resolve_chat
-    from vectorstore.embeddings import build_embedder
+    from partybot.backends import build_backend, build_embedder
+    from retrieval.llm import resolve_chat
 
     settings = Settings()
     embedder = build_embedder(settings)

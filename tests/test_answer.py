@@ -219,7 +219,7 @@ def test_streaming_resets_when_the_checks_fail(indexed, settings):
 
 
 def test_extractive_backend_needs_no_llm(indexed, settings):
-    from retrieval.llm import build_backend
+    from partybot.backends import build_backend
 
     settings.llm_backend = "extractive"
     answerer = Answerer(indexed.search, build_backend(settings), settings)
@@ -230,7 +230,7 @@ def test_extractive_backend_needs_no_llm(indexed, settings):
 
 def test_openai_backend_needs_an_endpoint(settings):
     from core.errors import ConfigError
-    from retrieval.llm import build_backend
+    from partybot.backends import build_backend
 
     settings.llm_backend = "openai"
     with pytest.raises(ConfigError, match="LLM_BASE_URL"):
@@ -242,7 +242,7 @@ def test_openai_backend_needs_an_endpoint(settings):
 
 def test_local_backend_without_the_model_says_how_to_get_it(settings):
     from core.errors import ModelError
-    from retrieval.llm import build_backend
+    from partybot.backends import build_backend
 
     with pytest.raises(ModelError, match="models fetch"):
         build_backend(settings)
@@ -407,7 +407,7 @@ def test_codes_in_an_answer_are_written_as_the_sources_write_them(indexed, setti
 def quoted_from(indexed, settings, doc: Path, text: str, question: str):
     """``question`` answered by the extractive backend once ``doc`` (``text``) is ingested, every
     sentence of its passages a candidate."""
-    from retrieval.llm import build_backend
+    from partybot.backends import build_backend
 
     doc.write_text(text, encoding="utf-8")
     ingest_items([str(doc)], settings, indexed, quiet=True)
