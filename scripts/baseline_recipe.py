@@ -67,7 +67,7 @@ def main() -> int:
         print(f"{case.id}: {latencies[-1]:.1f} s", file=sys.stderr)
     if args.out:
         Path(args.out).write_text("".join(json.dumps(p, ensure_ascii=False) + "\n" for p in preds), encoding="utf-8")
-    cols = ["fact_recall", "citation_acc", "abstention_acc", "false_abstention", "language_ok"]
+    cols = ["fact_recall", "citation_acc", "abstention_acc", "false_abstention", "language_ok", "readable"]
     print(format_table(answer_metrics(rows), cols))
     print(f"latency p50 {statistics.median(latencies):.2f} s; answers citing a source: "
           f"{sum(bool(p['cited_docs']) for p in preds)}/{len(preds)}")
