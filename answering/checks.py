@@ -11,23 +11,22 @@ import unicodedata
 
 from core.rules import Rules, rule
 from text.codes import find_codes
-from text.dates import find_dates
+from text.dates import find_dates, without_known_dates
 from text.language import detect
 from text.normalize import fold
-from text.transliteration import ARABIC_WORD, arabic_skeleton, latin_skeleton, near
+from text.numbers import ARABIC_DIGITS, NUMBER, find_numbers, join_thousands, word_numbers
+from text.scripts import ARABIC_WORD, arabic_share, mostly_arabic
+from text.scripts import arabic_runs as _arabic_runs
+from text.sentences import last_sentence
+from text.transliteration import arabic_skeleton, latin_skeleton, near
 
 NOT_IN_SOURCES = "NOT_IN_SOURCES"
 MAX_ANSWER_CHARS = 1500
 
 _MARKER = re.compile(r"\[(\d{1,2}(?:\s*[,;،]\s*\d{1,2})*)\]")
-_ARABIC = re.compile(r"[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]")
 _QUOTED = re.compile(r"«[^»]*»|“[^”]*”|\"[^\"]*\"")
 _GUILLEMETS = re.compile(r"«[^»]*»")
 _LIST_ITEM = re.compile(r"(?m)^\s*(?:\d{1,2}[.)]|[-*•])\s+")
-_ARABIC_RUN = re.compile(r"[\u0600-\u06FF\u0750-\u077F\uFB50-\uFDFF\uFE70-\uFEFF]+(?:[\s,،.:;()\-]+[\u0600-\u06FF\u0750-\u077F\uFB50-\uFDFF\uFE70-\uFEFF]+)*")
-_ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
-# 480.000 / 480,000 / 49 200 are one number; 18/7/2023 is three.
-_NUMBER = re.compile(r"\d+(?:[.,\u00a0\u202f ]\d{3})*(?:[.,]\d+)?")
 
 
 def markers(text: str) -> list[int]:
@@ -54,39 +53,6 @@ def clean_markers(text: str, n_sources: int) -> tuple[str, list[int]]:
     return cleaned, used
 
 
-def _numbers(text: str) -> set[str]:
-    text = unicodedata.normalize("NFKC", text).translate(_ARABIC_DIGITS)
-    out = set()
-    for m in _NUMBER.finditer(text):
-        raw = m.group(0)
-        joined = re.sub(r"[.,\u00a0\u202f ](?=\d{3}\b)", "", raw)
-        out.add(joined.rstrip("0").rstrip(".,") if re.search(r"[.,]\d+$", joined) and len(joined.split(".")[-1]) != 3 else joined)
-        out.update(re.findall(r"\d+", raw))  # the parts too: "49.200" may be written "49 200" or "49"
-    return out
-
-
-_AR_WORDS = {  # on fold()ed text (ة → ه, أ → ا)
-    2: "اثنان اثنين اثنتان اثنتين", 3: "ثلاث ثلاثه", 4: "اربع اربعه", 5: "خمس خمسه", 6: "ست سته",
-    7: "سبع سبعه", 8: "ثمان ثماني ثمانيه", 9: "تسع تسعه", 10: "عشر عشره", 20: "عشرون عشرين",
-    30: "ثلاثون ثلاثين", 40: "اربعون اربعين", 50: "خمسون خمسين", 60: "ستون ستين", 70: "سبعون سبعين",
-    80: "ثمانون ثمانين", 90: "تسعون تسعين", 100: "مائه مئه"}
-_AR_WORD = re.compile(r"(?<![\u0600-\u06FF])[وبلف]?(" + "|".join(w for ws in _AR_WORDS.values() for w in ws.split())
-                      + r")(?![\u0600-\u06FF])")
-_AR_VALUE = {w: str(n) for n, ws in _AR_WORDS.items() for w in ws.split()}
-# "năm" (five, but also year) is left out.
-_VI_WORDS = {"hai": 2, "ba": 3, "bốn": 4, "sáu": 6, "bảy": 7, "tám": 8, "chín": 9, "mười": 10}
-_VI_WORD = re.compile(r"(?<!\w)(" + "|".join(_VI_WORDS) + r")(?!\w)", re.I)
-
-
-def word_numbers(text: str) -> set[str]:
-    """Numbers a text writes as words ("خمسة كوادر", "bảy đồng chí", "seven committees"), as
-    digits: an answer that gives them in digits states what the source says."""
-    found = {_AR_VALUE[m.group(1)] for m in _AR_WORD.finditer(fold(text))}
-    found |= {str(_VI_WORDS[m.group(1).lower()]) for m in _VI_WORD.finditer(text)}
-    found |= set(re.findall(r"\d+", english_number_words(text)))
-    return found
-
-
 def _supported(num: str, known: set[str]) -> bool:
     if num in known:
         return True
@@ -96,32 +62,6 @@ def _supported(num: str, known: set[str]) -> bool:
         if digits.endswith(zeros) and digits[: -len(zeros)] in known:
             return True
     return False
-
-
-# Dates with a numeric month: the sources (Arabic) name the month, "18 يوليو 2023", so the
-# answer's 18/07/2023 or "ngày 18 tháng 7 năm 2023" has a "07"/"7" that is no source's number.
-_NUM_DATE = re.compile(r"(?<![\d/.-])(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*((?:19|20)\d\d)(?!\d)")
-_VI_DATE = re.compile(r"(?:ngày\s*(\d{1,2})\s*)?tháng\s*(\d{1,2})\s*(?:năm\s*|/\s*|-\s*)((?:19|20)\d\d)(?!\d)", re.I)
-_ISO_DATE = re.compile(r"(?<![\d/.-])((?:19|20)\d\d)-(\d{1,2})-(\d{1,2})(?![\d-])")
-_MONTH_YEAR = re.compile(r"(?<![\d/.-])(\d{1,2})\s*/\s*((?:19|20)\d\d)(?!\d)")
-
-
-def _without_known_dates(text: str, known: set[str]) -> str:
-    """Blank the dates of ``text`` that the sources also give (as ISO days or months)."""
-    def iso(y: str, m: str, d: str | None) -> str:
-        return f"{int(y):04d}-{int(m):02d}" + (f"-{int(d):02d}" if d else "")
-
-    def day(m: re.Match) -> str:  # day, month, year: 18/07/2023 and "ngày 18 tháng 7 năm 2023"
-        return " " if iso(m.group(3), m.group(2), m.group(1)) in known else m.group(0)
-
-    def month(m: re.Match) -> str:
-        return " " if iso(m.group(2), m.group(1), None) in known else m.group(0)
-
-    def ymd(m: re.Match) -> str:
-        return " " if iso(m.group(1), m.group(2), m.group(3)) in known else m.group(0)
-
-    text = _ISO_DATE.sub(ymd, _NUM_DATE.sub(day, text))
-    return _MONTH_YEAR.sub(month, _VI_DATE.sub(day, text))
 
 
 _INLINE_ITEM = re.compile(r"(?<![\d.,/-])\d{1,2}[.)](?=\s)")
@@ -143,12 +83,12 @@ def unsupported_numbers(answer: str, evidence: list[str], question: str) -> list
         body = _INLINE_ITEM.sub(" ", body)  # "gồm: 1. ..., 2. ..., 3. ...": the list's own numbering
     if re.search(r"(?:19|20)\d\d", body):
         dates = {d for t in [*evidence, question] for d in find_dates(t)}
-        body = _without_known_dates(body, dates | {d[:7] for d in dates})
-    known = set().union(*(_numbers(t) | word_numbers(t) for t in [*evidence, question]))
+        body = without_known_dates(body, dates | {d[:7] for d in dates})
+    known = set().union(*(find_numbers(t) | word_numbers(t) for t in [*evidence, question]))
     bad = []
-    for m in _NUMBER.finditer(unicodedata.normalize("NFKC", body).translate(_ARABIC_DIGITS)):
+    for m in NUMBER.finditer(unicodedata.normalize("NFKC", body).translate(ARABIC_DIGITS)):
         raw = m.group(0)
-        joined = re.sub(r"[.,\u00a0\u202f ](?=\d{3}\b)", "", raw)
+        joined = join_thousands(raw)
         if not (_supported(joined, known) or _supported(raw, known)):
             bad.append(raw)
     return bad
@@ -172,11 +112,9 @@ def language_problem(answer: str, lang: str) -> str | None:
     letters = [ch for ch in body if ch.isalpha()]
     if len(letters) < 12:
         return None  # too short to judge
-    arabic = sum(1 for ch in letters if _ARABIC.match(ch)) / len(letters)
     if lang == "ar":
-        return None if arabic >= 0.6 else f"answer is not in Arabic ({arabic:.0%} Arabic letters)"
-    all_letters = [ch for ch in _GUILLEMETS.sub(" ", raw) if ch.isalpha()] or ["x"]
-    arabic = sum(1 for ch in all_letters if _ARABIC.match(ch)) / len(all_letters)
+        return None if mostly_arabic(body) else f"answer is not in Arabic ({arabic_share(body):.0%} Arabic letters)"
+    arabic = arabic_share(_GUILLEMETS.sub(" ", raw))
     if arabic > 0.03:
         return f"answer mixes in Arabic script ({arabic:.0%} of letters) instead of {lang}"
     got = detect(body, default=lang)
@@ -187,7 +125,7 @@ def language_problem(answer: str, lang: str) -> str | None:
 
 def arabic_runs(text: str) -> list[str]:
     """Arabic-script stretches outside «quotes» (a Vietnamese or English answer that copied them)."""
-    return [m.group(0) for m in _ARABIC_RUN.finditer(_GUILLEMETS.sub(" ", text))]
+    return _arabic_runs(_GUILLEMETS.sub(" ", text))
 
 
 def trim_to_sentence(text: str) -> str:
@@ -198,25 +136,6 @@ def trim_to_sentence(text: str) -> str:
         tail = re.match(r"\s*(\[\d+\])+", text[cut + 1:])
         return text[: cut + 1 + (tail.end() if tail else 0)].strip()
     return text.strip()
-
-
-_UNITS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-          "sixteen seventeen eighteen nineteen").split()
-_TENS = {w: 10 * i for i, w in enumerate("_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()) if i >= 2}
-_EN_NUMBER = re.compile(r"\b(?:(" + "|".join(_TENS) + r")(?:[-\s](" + "|".join(_UNITS[1:10]) + r"))?|("
-                        + "|".join(_UNITS[2:]) + r"))\b(?!-(?:year|month|day)s?\b)", re.I)
-
-
-def english_number_words(text: str) -> str:
-    """"five cadres" → "5 cadres", "twenty-one" → "21": the sources write numbers as digits, and a
-    number in digits is one the number check can verify. "one" stays (it is mostly a pronoun)."""
-    def digits(m: re.Match) -> str:
-        if m.group(3):
-            return str(_UNITS.index(m.group(3).lower()))
-        value = _TENS[m.group(1).lower()] + (_UNITS.index(m.group(2).lower()) if m.group(2) else 0)
-        return str(value)
-
-    return _EN_NUMBER.sub(digits, text)
 
 
 def runaway_problem(answer: str) -> str | None:
@@ -258,7 +177,7 @@ def echo_problem(answer: str, question: str) -> str | None:
     text = _MARKER.sub(" ", answer).strip()
     asked_words = re.findall(r"\w+", fold(question))
     stems = {_stem(w) for w in asked_words if not w.isdigit()}
-    last = (re.split(r"(?<=[.!?。؟])\s+", text) or [""])[-1].strip()
+    last = last_sentence(text)
     said, asked = re.findall(r"\w+", fold(last)), set(asked_words)
     if (last.endswith(("?", "؟")) and said and sum(w in asked for w in said) >= 0.6 * len(said)
             and len(said) >= 0.5 * len(asked)):

@@ -11,8 +11,10 @@ from answering.types import Question
 from core.rules import Rules, rule
 from retrieval.hybrid import HybridSearch, Passage
 from text.codes import find_codes
-from text.tokenize import terms
-from answering.text_helpers import ARTICLE_START, aside, is_article_label, split_sentences, squash, words
+from text.articles import ARTICLE_START, is_article_label
+from text.lines import aside, squash
+from text.sentences import split_sentences
+from text.tokenize import terms, words
 
 SENTENCE_MARGIN = rule(
     "sentence-margin", "decide",

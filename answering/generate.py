@@ -12,10 +12,12 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
 from answering import checks
 from answering.prompts import load_prompt
-from answering.text_helpers import shorten, split_sentences
 from answering.types import Decision, Question
 from core.rules import Rules, rule
 from text.codes import canonical_codes, find_codes
+from text.lines import shorten
+from text.numbers import english_number_words
+from text.sentences import split_sentences
 from text.transliteration import annotate_places
 
 log = logging.getLogger(__name__)
@@ -91,7 +93,7 @@ class Generate:
         if question.lang != "ar" and rules.on(TRANSLATE_FRAGMENTS):
             text = self._translate_fragments(question.lang, text, chat, timings)
         if question.lang == "en" and rules.on(NUMBER_WORDS):
-            text = checks.english_number_words(text)
+            text = english_number_words(text)
         if rules.on(CANONICAL_CODES):
             known = [c for p, ex in zip(decision.sources, decision.excerpts)
                      for c in find_codes(" ".join(p.codes) + " " + ex)]

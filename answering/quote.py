@@ -4,11 +4,13 @@ best sentences of the sources quoted with their citations (always grounded)."""
 from __future__ import annotations
 
 from answering.prompts import messages
-from answering.text_helpers import aside, is_article_label, shorten, split_sentences, squash
 from answering.types import Decision, Draft, Question
 from core.rules import Rules, rule
 from retrieval.hybrid import Passage
+from text.articles import is_article_label
 from text.dates import find_dates
+from text.lines import aside, shorten, squash
+from text.sentences import split_sentences
 from text.tokenize import terms
 
 QUOTE_DATE = rule(

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from answering.types import Found, Question
-from answering.understand import ARTICLE_ASKED
 from core.rules import Rules, rule
 from retrieval.hybrid import HybridSearch, Passage
+from text.articles import ARTICLE_MENTION
 from text.normalize import fold
 
 ASKED_ARTICLE = rule(
@@ -33,7 +33,7 @@ def article_passages(search: HybridSearch, asked: frozenset[str], passages: list
     found: list[Passage] = []
     for doc_id in dict.fromkeys(docs):
         for p in search.passages_of(doc_id):
-            if asked & set(ARTICLE_ASKED.findall(fold(p.locator.replace(" › ", " ") + " " + p.text))):
+            if asked & set(ARTICLE_MENTION.findall(fold(p.locator.replace(" › ", " ") + " " + p.text))):
                 found.append(p)
             if len(found) >= limit:
                 return found

@@ -7,14 +7,13 @@ import re
 
 from answering.types import Question
 from core.rules import Rules, rule
+from text.articles import ARTICLE_MENTION
 from text.codes import code_mentions, find_codes
 from text.language import detect
 from text.normalize import fold
 from text.tokenize import terms
 
 MAX_QUESTION_CHARS = 1000
-# "Article 5", "Điều 5", "المادة 5" (matched on fold()ed text: no diacritics, unified letters)
-ARTICLE_ASKED = re.compile(r"(?:\bdieu|\barticle|\bart\.|الماده|ماده)\s*(?:so\s*|رقم\s*|no\.?\s*)?(\d{1,3})\b")
 # A question that asks when (on fold()ed text): "khi nào", "ngày nào", "bao giờ", "when", "متى".
 _WHEN = re.compile(r"\b(?:khi nao|ngay nao|nam nao|thang nao|bao gio|thoi gian nao|when|what date|which year)\b|متي|تاريخ")
 
@@ -32,7 +31,7 @@ def understand(question: str, lang: str | None, rules: Rules) -> Question:
     if rules.on(SEARCH_IN_WRITTEN_LANGUAGE) and (asked_in == "ar") != (lang == "ar"):
         search_lang = asked_in
     return Question(text=q, lang=lang, search_lang=search_lang, codes=tuple(find_codes(q)),
-                    articles=frozenset(ARTICLE_ASKED.findall(fold(q))),
+                    articles=frozenset(ARTICLE_MENTION.findall(fold(q))),
                     asks_date=bool(_WHEN.search(fold(q))), content_terms=frozenset(content_terms(q)))
 
 

@@ -15,7 +15,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from text.articles import is_article_label
 from text.normalize import fold
+from text.sentences import sentence_spans
 
 # (level, pattern) for section headings; lower level = bigger unit.
 # A heading is numbered: "Chương II", "Mục 1", "Điều 5", "Phần thứ nhất", not "Chương trình
@@ -24,8 +26,6 @@ _NUMBERED = r"(?:\d+[a-z]?|[IVXLC]+|[A-Z])(?![\w])"
 # Arabic: a number or an ordinal ("الفصل الأول", "المادة الثانية عشرة"), not "الفصل بين …" (separation).
 _AR_NUMBERED = (r"(?:\(?\d+\)?|(?:ال[أا]ول|الثاني|الثالث|الرابع|الخامس|السادس|السابع|الثامن|التاسع|العاشر"
                 r"|الحادي)[ةى]?(?:\s+عشر[ةه]?)?)(?![\w])")
-# The words that head an article, in the three languages (also used by answering).
-ARTICLE_WORD = r"(?:ĐIỀU|Điều|ARTICLE|Article|المادة|مادة)"
 _HEADINGS: list[tuple[int, re.Pattern[str]]] = [
     (0, re.compile(rf"^(?:(?:PHẦN|Phần)\s+(?:THỨ|thứ)\s+\w+|(?:PHẦN|Phần|PART|Part)\s+{_NUMBERED}|الباب\s+{_AR_NUMBERED})", re.U)),
     (1, re.compile(rf"^(?:(?:CHƯƠNG|Chương|CHAPTER|Chapter)\s+{_NUMBERED}|الفصل\s+{_AR_NUMBERED})", re.U)),
@@ -38,7 +38,6 @@ _INLINE_ARTICLE = re.compile(
     rf"^(?:(?:ĐIỀU|Điều|ARTICLE|Article)\s+{_NUMBERED}|(?:المادة|مادة)\s+{_AR_NUMBERED})\s*[.:]\s", re.U)
 _CLAUSE = re.compile(r"^(?:(?:Khoản|KHOẢN|Clause|البند)\s+(\d+)|(\d{1,2})\s*[.)]\s)", re.U)
 _POINT = re.compile(r"^([a-zđ])\)\s", re.U)
-_SENTENCE_END = re.compile(r"(?<=[.!?؟…:;])[\"'”»)]*\s+")
 _MAX_HEADING_CHARS = 160
 _MIN_CHUNK = 120
 
@@ -82,24 +81,9 @@ def _heading(line: str) -> tuple[int, str] | None:
     return None
 
 
-def is_article_label(part: str) -> bool:
-    """A locator part that names an article ("Điều 5", "Article 2", "المادة الأولى")."""
-    return bool(re.match(rf"{ARTICLE_WORD}\s+\S", part))
-
-
 def _is_subheading(line: str) -> bool:
     """A short line with no sentence end: a news subheading, kept with what follows it."""
     return 0 < len(line) <= 120 and not re.search(r"[.!?؟:;]\s*$", line)
-
-
-def _sentences(text: str, offset: int) -> list[tuple[int, int]]:
-    spans, pos = [], 0
-    for m in _SENTENCE_END.finditer(text):
-        spans.append((offset + pos, offset + m.start() + len(m.group(0).rstrip())))
-        pos = m.end()
-    if pos < len(text):
-        spans.append((offset + pos, offset + len(text)))
-    return [(s, e) for s, e in spans if e > s]
 
 
 def _sections(text: str) -> list[tuple[list[str], list[_Unit]]]:
@@ -193,7 +177,7 @@ def chunk_text(text: str, *, target: int = 700, maximum: int = 1100) -> list[Chu
 
 def _split_long(text: str, unit: _Unit, target: int, emit) -> None:
     """Windows of whole sentences up to ``target`` chars, overlapping by one sentence."""
-    sents = _sentences(text[unit.start:unit.end], unit.start)
+    sents = sentence_spans(text[unit.start:unit.end], unit.start)
     i = 0
     while i < len(sents):
         j = i

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 
 from core.errors import IngestError
+from text.scripts import ARABIC, ARABIC_SPAN, LATIN_RANGES
 
 SUFFIX_KIND = {
     ".txt": "txt",
@@ -250,8 +251,7 @@ def _pdf_title(raw) -> str | None:
     return title
 
 
-_ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
-_LTR_RUN = re.compile(r"[0-9A-Za-z\u00c0-\u024f\u1e00-\u1eff]+(?:[.,:/-][0-9A-Za-z\u00c0-\u024f\u1e00-\u1eff]+)*")
+_LTR_RUN = re.compile(rf"[0-9{LATIN_RANGES}]+(?:[.,:/-][0-9{LATIN_RANGES}]+)*")
 _MIRROR = str.maketrans("()[]{}<>«»", ")(][}{><»«")
 
 
@@ -260,11 +260,11 @@ def _fix_visual_rtl(text: str) -> str:
     reversed. A reversed line is recognised by its words: Arabic words often start with the
     article "ال" and end with "ة"; reversed, they end with "لا" and start with "ة". Only lines
     with clear evidence are turned back; text already in logical order is left alone."""
-    if not _ARABIC.search(text):
+    if not ARABIC.search(text):
         return text
     out = []
     for line in text.split("\n"):
-        words = [w for w in re.findall(r"[\u0600-\u06ff]+", line) if len(w) > 2]
+        words = [w for w in ARABIC_SPAN.findall(line) if len(w) > 2]
         logical = sum(w.startswith("ال") or w.endswith(("ة", "ى")) for w in words)
         visual = sum(w.endswith("لا") or w.startswith(("ة", "ى")) for w in words)
         if visual >= 2 and visual > 2 * logical:

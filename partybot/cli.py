@@ -152,7 +152,7 @@ def cmd_eval(args, settings: Settings) -> int:
     if not args.retrieval_only:
         print(f"\nanswers ({report['model']}):")
         print(format_table(report["answers"], ["n", "fact_recall", "citation_acc", "abstention_acc",
-                                               "false_abstention", "language_ok"]))
+                                               "false_abstention", "language_ok", "readable"]))
         lat = report["latency"]
         print(f"\nend-to-end latency p50 {lat['p50_ms'] / 1000:.2f} s, p95 {lat['p95_ms'] / 1000:.2f} s; "
               f"modes: {', '.join(f'{k} {v}' for k, v in sorted(report['modes'].items()))}")

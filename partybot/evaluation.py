@@ -162,18 +162,39 @@ def answer_language(text: str) -> str:
     import re
 
     from text.language import detect
+    from text.scripts import mostly_arabic
 
     body = re.sub(r"«[^»]*»|\[\d+\]", " ", text)
-    arabic = sum(1 for ch in body if "\u0600" <= ch <= "\u06ff")
-    letters = sum(1 for ch in body if ch.isalpha()) or 1
-    if arabic / letters > 0.5:
+    if mostly_arabic(body):
         return "ar"
-    return detect(body)
+    return detect(body)  # (which also reads a text of over 30% Arabic letters as Arabic)
+
+
+# The README's "readable": the letters of the whole answer (quotes included) mostly in the
+# asker's script. Codes and names put some Latin letters into an Arabic answer.
+READABLE_MAX_ARABIC = 0.10  # a Vietnamese or English answer
+READABLE_MAX_LATIN = 0.40  # an Arabic answer
+
+
+def readable(text: str, lang: str) -> bool:
+    """The answer is in ``lang`` (:func:`answer_language`) and its letters, «quotes» included and
+    ``[n]`` markers aside, are mostly in the script ``lang`` reads: a member who reads only
+    Vietnamese cannot use an Arabic quotation, however exact."""
+    import re
+
+    from text.scripts import arabic_share, latin_share
+
+    if answer_language(text) != lang:
+        return False
+    body = re.sub(r"\[\d+\]", " ", text)
+    if lang == "ar":
+        return latin_share(body) <= READABLE_MAX_LATIN
+    return arabic_share(body) <= READABLE_MAX_ARABIC
 
 
 def answer_metrics(rows: list[tuple[Case, dict]]) -> dict[str, dict[str, float]]:
     """rows: (case, prediction). {group: {fact_recall, citation_acc, abstention_acc,
-    false_abstention, language_ok, n}}."""
+    false_abstention, language_ok, readable, n}}."""
     groups: dict[str, list[tuple[Case, dict]]] = {}
     for case, pred in rows:
         groups.setdefault("all", []).append((case, pred))
@@ -195,6 +216,7 @@ def answer_metrics(rows: list[tuple[Case, dict]]) -> dict[str, dict[str, float]]
             "false_abstention": (sum(p["abstained"] for _, p in answerable) / len(answerable))
             if answerable else float("nan"),
             "language_ok": sum(answer_language(p["answer"]) == c.lang for c, p in items) / len(items),
+            "readable": sum(readable(p["answer"], c.lang) for c, p in items) / len(items),
         }
     return out
 

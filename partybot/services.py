@@ -28,7 +28,7 @@ class Services:
         on the first question, not at import or for ingest-only commands)."""
         if self._answerer is None:
             from answering import Answerer
-            from retrieval.llm import build_backend
+            from partybot.backends import build_backend
 
             self._answerer = Answerer(self.search, build_backend(self.settings), self.settings)
         return self._answerer
@@ -43,7 +43,8 @@ class Services:
 def open_services(settings: Settings, *, embedder=None) -> Services:
     from retrieval.hybrid import HybridSearch
     from vectorstore.catalog import Catalog
-    from vectorstore.embeddings import LangChainEmbeddings, build_embedder
+    from partybot.backends import build_embedder
+    from vectorstore.embeddings import LangChainEmbeddings
     from vectorstore.index import Index
     from vectorstore.lock import WriterLock
     from vectorstore.store import ChromaStore, make_client

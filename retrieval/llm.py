@@ -6,6 +6,8 @@
 - ``openai``: any OpenAI-compatible endpoint (``LLM_BASE_URL``, ``LLM_MODEL``, ``LLM_API_KEY``):
   vLLM, Ollama, llama.cpp's server, a hosted API.
 - ``extractive``: no LLM; ``build_chat_model`` returns None and the answerer quotes sentences.
+
+``partybot.backends.build_backend`` builds the one the settings ask for.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from core.errors import ConfigError, ModelError
+from core.errors import ModelError
 
 log = logging.getLogger(__name__)
 
@@ -37,15 +39,20 @@ class LocalServer:
 
     ``native``: the ``llama-server`` built for this CPU by ``partybot models fetch``
     (partybot/llamaserver.py), as a child process: about twice as fast at reading prompts as the
-    prebuilt wheel. ``inprocess``: the prebuilt ``xllamacpp`` wheel inside this process (no
-    compiler needed)."""
+    prebuilt wheel, run by ``process`` (``partybot.llamaserver.ServerProcess``, given by the
+    composition root, partybot.backends). ``inprocess``: the prebuilt ``xllamacpp`` wheel inside
+    this process (no compiler needed)."""
 
-    def __init__(self, gguf: str, *, threads: int, ctx: int, parallel: int = 1, binary: str | None = None):
+    def __init__(self, gguf: str, *, threads: int, ctx: int, parallel: int = 1, binary: str | None = None,
+                 process=None):
+        if binary and process is None:
+            raise ValueError("a native llama-server binary needs the process class that runs it")
         self.gguf = gguf
         self.threads = threads
         self.ctx = ctx
         self.parallel = parallel
         self.binary = binary
+        self.process = process
         self.runtime = "native" if binary else "inprocess"
         self._server = None
         self._lock = threading.Lock()
@@ -57,10 +64,8 @@ class LocalServer:
                 return self.base_url
             t = time.perf_counter()
             if self.binary:
-                from partybot.llamaserver import ServerProcess
-
-                server = ServerProcess(self.binary, self.gguf, port=_free_port(), threads=self.threads,
-                                       ctx=self.ctx, parallel=self.parallel)
+                server = self.process(self.binary, self.gguf, port=_free_port(), threads=self.threads,
+                                      ctx=self.ctx, parallel=self.parallel)
                 self.base_url = server.start()
                 self._server = server
             else:
@@ -126,52 +131,6 @@ class LazyLocalChat:
                 base = self.server.start()
                 self._chat = _chat_openai(base, "local", "", self.settings, lazy_base="local")
             return self._chat
-
-
-def build_backend(settings) -> ChatBackend:
-    backend = settings.llm_backend
-    if backend == "extractive":
-        return ChatBackend(None, "extractive")
-    if backend == "openai":
-        if not settings.llm_base_url:
-            raise ConfigError("PARTYBOT_LLM_BACKEND=openai needs LLM_BASE_URL (e.g. http://127.0.0.1:8000/v1) "
-                              "and LLM_MODEL")
-        chat = _chat_openai(settings.llm_base_url, settings.llm_model_name or "default",
-                            settings.llm_api_key or "", settings)
-        return ChatBackend(chat, f"openai:{settings.llm_model_name or 'default'}")
-    if backend == "local":
-        from partybot.models import MODELS, is_installed, model_path
-
-        name = settings.llm_model
-        if name in MODELS:
-            if not is_installed(name, settings.models_path):
-                raise ModelError(f"the local LLM {name!r} is not in {settings.models_path}: run "
-                                 f"`partybot models fetch {name}` (or `make models`), or set "
-                                 f"PARTYBOT_LLM_BACKEND=extractive")
-            gguf = str(model_path(name, settings.models_path))
-        else:
-            gguf = name  # a path to a .gguf file
-        server = LocalServer(gguf, threads=settings.llm_threads, ctx=settings.llm_ctx,
-                             parallel=settings.llm_parallel, binary=_native_server(settings))
-        return ChatBackend(LazyLocalChat(server, settings), f"local:{name.rsplit('/', 1)[-1]}", server)
-    raise ConfigError(f"unknown PARTYBOT_LLM_BACKEND {backend!r}: use local, openai or extractive")
-
-
-def _native_server(settings) -> str | None:
-    """The llama-server built for this CPU, per PARTYBOT_LLM_RUNTIME: ``auto`` uses it when built,
-    ``native`` requires it, ``inprocess`` never uses it."""
-    if settings.llm_runtime == "inprocess":
-        return None
-    from partybot.llamaserver import installed
-
-    binary = installed(settings.models_path)
-    if binary is None and settings.llm_runtime == "native":
-        raise ModelError("PARTYBOT_LLM_RUNTIME=native but llama-server is not built for this CPU in "
-                         f"{settings.models_path}: run `partybot models fetch` (or `make models`)")
-    if binary is None:
-        log.warning("llama-server is not built for this CPU: the local model runs on the slower prebuilt "
-                    "runtime (run `partybot models fetch` to build it)")
-    return str(binary) if binary else None
 
 
 def resolve_chat(backend: ChatBackend):

@@ -40,8 +40,8 @@ def main() -> int:
     ap.add_argument("file")
     ap.add_argument("--out")
     args = ap.parse_args()
-    from retrieval.llm import build_backend, resolve_chat
-    from vectorstore.embeddings import build_embedder
+    from partybot.backends import build_backend, build_embedder
+    from retrieval.llm import resolve_chat
 
     settings = Settings()
     embedder = build_embedder(settings)
@@ -67,7 +67,7 @@ def main() -> int:
         print(f"{case.id}: {latencies[-1]:.1f} s", file=sys.stderr)
     if args.out:
         Path(args.out).write_text("".join(json.dumps(p, ensure_ascii=False) + "\n" for p in preds), encoding="utf-8")
-    cols = ["fact_recall", "citation_acc", "abstention_acc", "false_abstention", "language_ok"]
+    cols = ["fact_recall", "citation_acc", "abstention_acc", "false_abstention", "language_ok", "readable"]
     print(format_table(answer_metrics(rows), cols))
     print(f"latency p50 {statistics.median(latencies):.2f} s; answers citing a source: "
           f"{sum(bool(p['cited_docs']) for p in preds)}/{len(preds)}")

@@ -221,7 +221,7 @@ def test_streaming_resets_when_the_checks_fail(indexed, settings):
 
 
 def test_extractive_backend_needs_no_llm(indexed, settings):
-    from retrieval.llm import build_backend
+    from partybot.backends import build_backend
 
     settings.llm_backend = "extractive"
     answerer = Answerer(indexed.search, build_backend(settings), settings)
@@ -232,7 +232,7 @@ def test_extractive_backend_needs_no_llm(indexed, settings):
 
 def test_openai_backend_needs_an_endpoint(settings):
     from core.errors import ConfigError
-    from retrieval.llm import build_backend
+    from partybot.backends import build_backend
 
     settings.llm_backend = "openai"
     with pytest.raises(ConfigError, match="LLM_BASE_URL"):
@@ -244,7 +244,7 @@ def test_openai_backend_needs_an_endpoint(settings):
 
 def test_local_backend_without_the_model_says_how_to_get_it(settings):
     from core.errors import ModelError
-    from retrieval.llm import build_backend
+    from partybot.backends import build_backend
 
     with pytest.raises(ModelError, match="models fetch"):
         build_backend(settings)
@@ -415,7 +415,7 @@ def test_codes_in_an_answer_are_written_as_the_sources_write_them(indexed, setti
 def quoted_from(indexed, settings, doc: Path, text: str, question: str):
     """``question`` answered by the extractive backend once ``doc`` (``text``) is ingested, every
     sentence of its passages a candidate."""
-    from retrieval.llm import build_backend
+    from partybot.backends import build_backend
 
     doc.write_text(text, encoding="utf-8")
     ingest_items([str(doc)], settings, indexed, quiet=True)
@@ -525,7 +525,7 @@ def test_a_long_regulation_lists_its_first_articles_and_says_how_many_more(index
 
 
 def test_an_article_number_stays_with_its_text_when_sentences_are_split():
-    from answering.text_helpers import split_sentences
+    from text.sentences import split_sentences
 
     assert split_sentences("QUY ĐỊNH 37\nĐiều 1. Nói, viết, làm trái. Câu sau.\nĐiều 2.\nTuyên truyền. 1. Một việc.") == [
         "QUY ĐỊNH 37", "Điều 1. Nói, viết, làm trái.", "Câu sau.", "Điều 2. Tuyên truyền.", "1. Một việc."]
@@ -542,8 +542,8 @@ def test_the_codes_a_question_names_are_not_its_content_words():
 
 
 def test_a_line_in_capitals_is_a_heading_or_signature_but_an_arabic_sentence_with_a_code_is_not():
-    from answering.text_helpers import aside as _aside
+    from text.lines import aside
 
-    assert _aside("T/M BAN CHẤP HÀNH TRUNG ƯƠNG KÝ TÊN")
-    assert not _aside("أصدر المكتب السياسي القرار رقم 39-NQ/TW بتاريخ 18 يوليو 2023 بشأن نغي آن")
-    assert not _aside("Hà Nội có hơn 480 nghìn đảng viên, chiếm 9% cả nước.")
+    assert aside("T/M BAN CHẤP HÀNH TRUNG ƯƠNG KÝ TÊN")
+    assert not aside("أصدر المكتب السياسي القرار رقم 39-NQ/TW بتاريخ 18 يوليو 2023 بشأن نغي آن")
+    assert not aside("Hà Nội có hơn 480 nghìn đảng viên, chiếm 9% cả nước.")

@@ -68,3 +68,21 @@ def test_retrieval_eval_writes_predictions(services, tmp_path):
     assert set(preds[0]) >= {"id", "answer", "abstained", "language", "cited_docs", "citations", "retrieved"}
     assert set(preds[0]["retrieved"][0]) >= {"doc", "text", "score", "locator"}
     assert report["retrieval"]["all"]["n"] == sum(1 for c in cases if c.answerable)
+
+
+def test_readable_answers_are_in_the_askers_script_quotes_included():
+    from partybot.evaluation import Case, answer_language, answer_metrics, readable
+
+    quoting = "Theo nguồn, Đảng bộ Hà Nội có hơn 480 nghìn đảng viên: «تضم لجنة الحزب في هانوي أكثر من 480 ألف عضو» [1]"
+    assert answer_language(quoting) == "vi"  # in Vietnamese by the language rule (quotes aside) …
+    assert not readable(quoting, "vi")  # … but a Vietnamese reader cannot read the quotation
+    assert readable("Đảng bộ Hà Nội có hơn 480 nghìn đảng viên, chiếm hơn 9% cả nước [1].", "vi")
+    with_code = "أصدر المكتب السياسي القرار رقم 39-NQ/TW بتاريخ 18 يوليو 2023 بشأن مقاطعة نغي آن [1]"
+    assert readable(with_code, "ar")  # codes (and names) in Latin letters are few
+    assert not readable("Hanoi has more than 480,000 party members [1].", "ar")  # not in Arabic at all
+    assert not readable("Hanoi has more than 480,000 party members [1].", "vi")
+
+    case = Case("x", "vi", "fact", "?", ["a.txt"], [], [], {})
+    pred = {"answer": quoting, "abstained": False, "cited_docs": ["a.txt"]}
+    m = answer_metrics([(case, pred)])
+    assert m["vi"]["language_ok"] == 1.0 and m["vi"]["readable"] == 0.0

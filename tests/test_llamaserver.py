@@ -97,15 +97,15 @@ def test_a_server_that_exits_at_once_reports_why(tmp_path):
 
 
 def test_the_runtime_setting_picks_the_build(tmp_path, settings):
-    from retrieval.llm import _native_server
+    from partybot.backends import native_server
 
     settings.models_dir = tmp_path
     settings.llm_runtime = "native"
     with pytest.raises(ModelError, match="models fetch"):
-        _native_server(settings)
+        native_server(settings)
     settings.llm_runtime = "auto"
-    assert _native_server(settings) is None  # not built: the prebuilt runtime, with a warning
+    assert native_server(settings) is None  # not built: the prebuilt runtime, with a warning
     binary = _install(settings.models_path)
-    assert _native_server(settings) == str(binary)
+    assert native_server(settings) == str(binary)
     settings.llm_runtime = "inprocess"
-    assert _native_server(settings) is None
+    assert native_server(settings) is None

@@ -96,7 +96,7 @@ def test_openai_compatible_backend_against_a_real_server(real):
     """`openai` backend over HTTP to a real OpenAI-compatible server (llama.cpp's, on loopback)."""
     from partybot.settings import Settings
     from answering import Answerer
-    from retrieval.llm import build_backend
+    from partybot.backends import build_backend
 
     settings, svc = _indexed(real)
     server = svc.answerer.backend.server

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from text.normalize import fold
+from text.scripts import is_arabic
 
 # Folded (ASCII, lower-case) type abbreviation -> display form.
 TYPES = {
@@ -45,7 +46,7 @@ def _arabic_forms(word: str) -> set[str]:
 
 
 for _word, _types in list(_TYPE_WORDS.items()):
-    if re.match(r"[\u0600-\u06ff]", _word):
+    if is_arabic(_word[0]):
         for _form in _arabic_forms(_word):
             _TYPE_WORDS.setdefault(_form, _types)
 

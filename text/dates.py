@@ -73,3 +73,31 @@ def find_dates(text: str) -> list[str]:
         if iso not in out:
             out.append(iso)
     return out
+
+
+# Dates written with a numeric month, on the display form (not folded). The sources (Arabic)
+# name the month, "18 يوليو 2023", so an answer's 18/07/2023 or "ngày 18 tháng 7 năm 2023" has a
+# "07"/"7" that is no source's number: the answer checks blank the dates the sources also give.
+NUM_DATE = re.compile(r"(?<![\d/.-])(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*((?:19|20)\d\d)(?!\d)")  # d/m/y
+VI_DATE = re.compile(r"(?:ngày\s*(\d{1,2})\s*)?tháng\s*(\d{1,2})\s*(?:năm\s*|/\s*|-\s*)((?:19|20)\d\d)(?!\d)", re.I)
+ISO_DATE = re.compile(r"(?<![\d/.-])((?:19|20)\d\d)-(\d{1,2})-(\d{1,2})(?![\d-])")
+MONTH_YEAR = re.compile(r"(?<![\d/.-])(\d{1,2})\s*/\s*((?:19|20)\d\d)(?!\d)")
+
+
+def without_known_dates(text: str, known: set[str]) -> str:
+    """``text`` with a space for each date (:data:`NUM_DATE`, :data:`VI_DATE`, :data:`ISO_DATE`,
+    :data:`MONTH_YEAR`) that ``known`` holds, as an ISO day or month."""
+    def iso(y: str, m: str, d: str | None) -> str:
+        return f"{int(y):04d}-{int(m):02d}" + (f"-{int(d):02d}" if d else "")
+
+    def day(m: re.Match) -> str:  # day, month, year: 18/07/2023 and "ngày 18 tháng 7 năm 2023"
+        return " " if iso(m.group(3), m.group(2), m.group(1)) in known else m.group(0)
+
+    def month(m: re.Match) -> str:
+        return " " if iso(m.group(2), m.group(1), None) in known else m.group(0)
+
+    def ymd(m: re.Match) -> str:
+        return " " if iso(m.group(1), m.group(2), m.group(3)) in known else m.group(0)
+
+    text = ISO_DATE.sub(ymd, NUM_DATE.sub(day, text))
+    return MONTH_YEAR.sub(month, VI_DATE.sub(day, text))

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from text.scripts import is_arabic
+
 LANGUAGES = ("vi", "ar", "en")
-_ARABIC = re.compile("[\u0600-\u06ff]")
 _CODE_LIKE = re.compile(r"\S*\d\S*")
 _VI_MARKS = re.compile("[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]", re.I)
 
@@ -25,7 +26,7 @@ def detect(text: str, default: str = "en") -> str:
     letters = [c for c in sample if c.isalpha()]
     if not letters:
         return default
-    arabic = sum(1 for c in letters if _ARABIC.match(c))
+    arabic = sum(1 for c in letters if is_arabic(c))
     if arabic / len(letters) > 0.3:
         return "ar"
     if len(_VI_MARKS.findall(sample)) >= max(1, len(letters) // 60):

@@ -25,7 +25,8 @@ _ARABIC_MAP = str.maketrans(
         "٫": ".", "٬": ",",
     }
 )
-_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+# Arabic-Indic (٠-٩) and Eastern Arabic-Indic (۰-۹, Persian) digits as ASCII digits.
+ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 _CONTROL = re.compile("[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b\u200e\u200f\ufeff]")
 _SPACES = re.compile("[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 
@@ -55,7 +56,7 @@ def fold(text: str, *, strip_diacritics: bool = True) -> str:
     """The search form of ``text`` (see module docstring). Length is not preserved."""
     text = unicodedata.normalize("NFKC", text)
     text = _ARABIC_DIACRITICS.sub("", text.replace(_TATWEEL, ""))
-    text = text.translate(_ARABIC_MAP).translate(_DIGITS)
+    text = text.translate(_ARABIC_MAP).translate(ARABIC_DIGITS)
     text = text.casefold()
     if strip_diacritics:
         text = strip_vietnamese_diacritics(text)

@@ -19,6 +19,7 @@ from functools import lru_cache
 
 from text.codes import find_codes
 from text.normalize import fold, strip_vietnamese_diacritics
+from text.scripts import is_arabic
 
 _WORD = re.compile(r"\d+(?:[.,]\d{3})+(?!\d)|\d+(?:[.,]\d+)?%?|[^\W\d_]+", re.U)
 _VI_DIACRITIC = re.compile("[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]", re.I)
@@ -89,7 +90,7 @@ def terms(text: str, *, query: bool = False) -> list[str]:
             continue
         tok = strip_vietnamese_diacritics(tok)
         words.append(tok)
-        if "\u0600" <= tok[0] <= "\u06ff":
+        if is_arabic(tok[0]):
             out.append(_arabic_stem(tok))
         elif tok.isascii():
             out.append(_english_stem(tok) if len(tok) > 3 else tok)
@@ -106,3 +107,9 @@ def terms(text: str, *, query: bool = False) -> list[str]:
         if code.issuer:
             out.append(f"code:{code.number}-{fold(code.type)}")
     return out
+
+
+def words(text: str) -> set[str]:
+    """``text``'s terms and its plain folded words (which keep the stopwords, as a question typed
+    without diacritics has them: "khong", "gi")."""
+    return set(terms(text)) | set(re.findall(r"\w+", fold(text)))

@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from text.normalize import fold, strip_vietnamese_diacritics
+from text.scripts import ARABIC_WORD
 
 PLACES_FILE = Path(__file__).with_name("places_vi.txt")
 
@@ -27,7 +28,6 @@ _ARABIC = str.maketrans({**{c: "" for c in "اأإآىيوعءئؤةـ"}, "ن": 
                             "د": "D", "ض": "D", "ذ": "D", "ز": "D", "ظ": "D", "ج": "D", "ل": "L", "م": "M",
                             "ب": "B", "ف": "F", "ڤ": "F", "ه": "H", "ح": "H", "خ": "K", "ك": "K", "ق": "K",
                             "غ": "G", "س": "S", "ص": "S", "ش": "S", "ر": "R"})
-ARABIC_WORD = re.compile(r"[\u0621-\u064A\u06A4]+")
 
 
 def latin_skeleton(word: str) -> str:

@@ -166,18 +166,3 @@ class LangChainEmbeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self.embedder.embed_queries([text])[0].tolist()
-
-
-def build_embedder(settings) -> CachedEmbedder:
-    """The embedder the settings ask for, with the cache under the data directory."""
-    if settings.embedder == "hash":
-        inner: Embedder = HashEmbedder()
-    else:
-        from partybot.models import resolve_embedding_model
-
-        path = resolve_embedding_model(settings.embedding_model, settings.models_path)
-        log.info("loading embedding model %s", path)
-        inner = SentenceTransformerEmbedder(path, batch_size=settings.embed_batch_size,
-                                            threads=settings.embed_threads,
-                                            model_id=Path(settings.embedding_model).name)
-    return CachedEmbedder(inner, settings.data_dir / "embeddings.sqlite3")
