@@ -91,7 +91,7 @@ class Answerer:
         question = understand(text, lang, rules)
         trace.append({"stage": "understand", "lang": question.lang, "search_lang": question.search_lang,
                       "codes": [c.display for c in question.codes], "articles": sorted(question.articles),
-                      "asks_date": question.asks_date})
+                      "expects": question.expects})
         k = max(self.settings.top_k, 8)
         found = await asyncio.to_thread(retrieve, question, self.search, k=k, rules=rules)
         timings["retrieve_ms"] = (time.perf_counter() - t0) * 1000

@@ -83,7 +83,7 @@ def quote_answer(question: Question, decision: Decision, rules: Rules, mode: str
     language). "The best source" is its document: its other passages compete too."""
     msg = messages(question.lang)
     sources, qterms = decision.sources, question.content_terms
-    when = question.asks_date and rules.on(QUOTE_DATE)  # a date counts as two shared words
+    when = question.expects == "date" and rules.on(QUOTE_DATE)  # a date counts as two shared words
     scored: list[tuple[int, int, int, str]] = []  # (overlap, source n, position, sentence)
     for n, text in enumerate(decision.excerpts[:3], 1):
         sents = [s for part in text.split(" … ") for s in split_sentences(part)]  # excerpts join with " … "

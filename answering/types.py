@@ -69,7 +69,7 @@ class Question:
     search_lang: str  # the language retrieval reads it in
     codes: tuple  # document codes it names (text.codes.Code)
     articles: frozenset[str]  # article numbers it asks about ("Điều 5" -> "5")
-    asks_date: bool  # "when", "khi nào", "متى": a dated sentence answers it
+    expects: str | None  # the kind of answer asked for: "date", "number", "person" (None: other)
     content_terms: frozenset[str]  # its own words as terms, without the codes it names
 
 

@@ -14,8 +14,15 @@ from text.normalize import fold
 from text.tokenize import terms
 
 MAX_QUESTION_CHARS = 1000
-# A question that asks when (on fold()ed text): "khi nào", "ngày nào", "bao giờ", "when", "متى".
-_WHEN = re.compile(r"\b(?:khi nao|ngay nao|nam nao|thang nao|bao gio|thoi gian nao|when|what date|which year)\b|متي|تاريخ")
+# What kind of answer the question asks for, by its question words (on fold()ed text): a date
+# ("khi nào", "bao giờ", "when", "متى"), a number ("bao nhiêu", "how many", "كم") or a person
+# ("ai", "who", "من هو").
+_EXPECTS = {
+    "date": re.compile(r"\b(?:khi nao|ngay nao|nam nao|thang nao|bao gio|thoi gian nao|when|what date|which year)\b"
+                       r"|متي|تاريخ"),
+    "number": re.compile(r"\b(?:bao nhieu|how many|how much|what percentage)\b|(?<!\w)كم(?!\w)"),
+    "person": re.compile(r"\b(?:ai|who|whom)\b|(?<!\w)من (?:هو|هي|الذي|التي)(?!\w)"),
+}
 
 SEARCH_IN_WRITTEN_LANGUAGE = rule(
     "search-in-written-language", "understand",
@@ -30,9 +37,13 @@ def understand(question: str, lang: str | None, rules: Rules) -> Question:
     search_lang = lang
     if rules.on(SEARCH_IN_WRITTEN_LANGUAGE) and (asked_in == "ar") != (lang == "ar"):
         search_lang = asked_in
+    folded = fold(q)
+    expects = next((kind for kind, pattern in _EXPECTS.items() if pattern.search(folded)), None)
+    if expects is None and re.search(r"\bmấy\b", q.lower()):  # folded, "mấy" would be English "may"
+        expects = "number"
     return Question(text=q, lang=lang, search_lang=search_lang, codes=tuple(find_codes(q)),
-                    articles=frozenset(ARTICLE_MENTION.findall(fold(q))),
-                    asks_date=bool(_WHEN.search(fold(q))), content_terms=frozenset(content_terms(q)))
+                    articles=frozenset(ARTICLE_MENTION.findall(folded)), expects=expects,
+                    content_terms=frozenset(content_terms(q)))
 
 
 def content_terms(question: str) -> set[str]:

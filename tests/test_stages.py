@@ -39,9 +39,13 @@ def test_understand_reads_language_codes_articles_and_what_is_asked():
     q = understand("  Điều 2 của Quy định 12-QĐ/TW   có hiệu lực khi nào? ", None, Rules())
     assert q.text == "Điều 2 của Quy định 12-QĐ/TW có hiệu lực khi nào?"
     assert (q.lang, q.search_lang) == ("vi", "vi")
-    assert [c.display for c in q.codes] == ["12-QĐ/TW"] and q.articles == {"2"} and q.asks_date
+    assert [c.display for c in q.codes] == ["12-QĐ/TW"] and q.articles == {"2"} and q.expects == "date"
     assert "12" not in " ".join(q.content_terms)  # the code is the document, not a content word
-    assert not understand("Who signed it?", None, Rules()).asks_date
+    for text, kind in [("Who signed it?", "person"), ("Ai ký quy định này?", "person"), ("من هو أمين اللجنة؟", "person"),
+                       ("How many members?", "number"), ("Có bao nhiêu đảng viên?", "number"), ("كم عدد الأعضاء؟", "number"),
+                       ("متى صدرت اللائحة؟", "date"), ("Chi bộ họp mấy lần?", "number"),
+                       ("May party members do business?", None), ("What does it say?", None)]:
+        assert understand(text, None, Rules()).expects == kind, text
 
 
 def test_a_chosen_reply_language_does_not_change_the_script_retrieval_reads():
