@@ -5,7 +5,9 @@
   ``ChatOpenAI``. No network beyond 127.0.0.1; started once, on first use, off the event loop.
 - ``openai``: any OpenAI-compatible endpoint (``LLM_BASE_URL``, ``LLM_MODEL``, ``LLM_API_KEY``):
   vLLM, Ollama, llama.cpp's server, a hosted API.
-- ``extractive``: no LLM; ``build_chat_model`` returns None and the answerer quotes sentences.
+- ``extractive``: no LLM; the backend's ``chat`` is None and the answerer quotes sentences.
+- ``scripted``: the deterministic fake (``retrieval/scripted.py``): replies queued in the file
+  ``PARTYBOT_LLM_SCRIPT``, for demos and tests of the whole path without a model.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
 
 from core.errors import ConfigError, ModelError
 
@@ -128,33 +132,53 @@ class LazyLocalChat:
             return self._chat
 
 
-def build_backend(settings) -> ChatBackend:
-    backend = settings.llm_backend
-    if backend == "extractive":
-        return ChatBackend(None, "extractive")
-    if backend == "openai":
-        if not settings.llm_base_url:
-            raise ConfigError("PARTYBOT_LLM_BACKEND=openai needs LLM_BASE_URL (e.g. http://127.0.0.1:8000/v1) "
-                              "and LLM_MODEL")
-        chat = _chat_openai(settings.llm_base_url, settings.llm_model_name or "default",
-                            settings.llm_api_key or "", settings)
-        return ChatBackend(chat, f"openai:{settings.llm_model_name or 'default'}")
-    if backend == "local":
-        from partybot.models import MODELS, is_installed, model_path
+def _extractive(settings) -> ChatBackend:
+    return ChatBackend(None, "extractive")
 
-        name = settings.llm_model
-        if name in MODELS:
-            if not is_installed(name, settings.models_path):
-                raise ModelError(f"the local LLM {name!r} is not in {settings.models_path}: run "
-                                 f"`partybot models fetch {name}` (or `make models`), or set "
-                                 f"PARTYBOT_LLM_BACKEND=extractive")
-            gguf = str(model_path(name, settings.models_path))
-        else:
-            gguf = name  # a path to a .gguf file
-        server = LocalServer(gguf, threads=settings.llm_threads, ctx=settings.llm_ctx,
-                             parallel=settings.llm_parallel, binary=_native_server(settings))
-        return ChatBackend(LazyLocalChat(server, settings), f"local:{name.rsplit('/', 1)[-1]}", server)
-    raise ConfigError(f"unknown PARTYBOT_LLM_BACKEND {backend!r}: use local, openai or extractive")
+
+def _openai(settings) -> ChatBackend:
+    if not settings.llm_base_url:
+        raise ConfigError("PARTYBOT_LLM_BACKEND=openai needs LLM_BASE_URL (e.g. http://127.0.0.1:8000/v1) "
+                          "and LLM_MODEL")
+    chat = _chat_openai(settings.llm_base_url, settings.llm_model_name or "default",
+                        settings.llm_api_key or "", settings)
+    return ChatBackend(chat, f"openai:{settings.llm_model_name or 'default'}")
+
+
+def _local(settings) -> ChatBackend:
+    from partybot.models import MODELS, is_installed, model_path
+
+    name = settings.llm_model
+    if name in MODELS:
+        if not is_installed(name, settings.models_path):
+            raise ModelError(f"the local LLM {name!r} is not in {settings.models_path}: run "
+                             f"`partybot models fetch {name}` (or `make models`), or set "
+                             f"PARTYBOT_LLM_BACKEND=extractive")
+        gguf = str(model_path(name, settings.models_path))
+    else:
+        gguf = name  # a path to a .gguf file
+    server = LocalServer(gguf, threads=settings.llm_threads, ctx=settings.llm_ctx,
+                         parallel=settings.llm_parallel, binary=_native_server(settings))
+    return ChatBackend(LazyLocalChat(server, settings), f"local:{name.rsplit('/', 1)[-1]}", server)
+
+
+def _scripted(settings) -> ChatBackend:
+    from retrieval.scripted import scripted_chat
+
+    return ChatBackend(scripted_chat(settings), f"scripted:{Path(settings.llm_script).name}")
+
+
+# PARTYBOT_LLM_BACKEND -> how to build it. The fakes are registered like the real ones.
+BACKENDS: dict[str, Callable[..., ChatBackend]] = {
+    "local": _local, "openai": _openai, "extractive": _extractive, "scripted": _scripted,
+}
+
+
+def build_backend(settings) -> ChatBackend:
+    make = BACKENDS.get(settings.llm_backend)
+    if make is None:
+        raise ConfigError(f"unknown PARTYBOT_LLM_BACKEND {settings.llm_backend!r}: use {', '.join(BACKENDS)}")
+    return make(settings)
 
 
 def _native_server(settings) -> str | None:
