@@ -110,12 +110,14 @@ def make_engine(url: str) -> Engine:
 
 
 class LogStore:
-    def __init__(self, url: str, *, pseudonymize: bool = False, key: bytes | None = None):
+    def __init__(self, url: str, *, pseudonymize: bool = False, key: bytes | None = None, upgrade: bool = True):
+        """``upgrade=False`` leaves the schema as it is (a database as an older release left it)."""
         self.url = url
         self.engine = make_engine(url)
         self.pseudonymize = pseudonymize
         self._key = key or b""
-        self.migrate()
+        if upgrade:
+            self.migrate()
 
     @classmethod
     def from_settings(cls, settings) -> "LogStore":
