@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install models run review test test-fast test-all eval eval-answers bench bench-bot clean
+.PHONY: install models run review test test-fast test-all eval eval-answers ablate bench bench-bot clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -40,14 +40,25 @@ test-fast: install
 test-all: install models
 	$(PYTEST) -m ""
 
-eval: models
-	$(PARTYBOT) ingest data/samples
-	$(PARTYBOT) eval ../shared/eval/dev.jsonl --retrieval-only --out var/eval/dev-pred.jsonl
+# The development data as one corpus (../shared/eval/README.md): the samples and v2/docs in one
+# index of its own (var/eval-data, not the bot's), both question files scored together.
+DEV_DOCS := data/samples ../shared/eval/v2/docs
+DEV_SETS := ../shared/eval/dev.jsonl ../shared/eval/v2/dev.jsonl
+EVAL_ENV := PARTYBOT_DATA_DIR=var/eval-data
 
-# The full answer path with the local LLM (about 5 minutes on 2 cores).
+eval: models
+	$(EVAL_ENV) $(PARTYBOT) ingest $(DEV_DOCS)
+	$(EVAL_ENV) $(PARTYBOT) eval $(DEV_SETS) --retrieval-only --out var/eval/dev-pred.jsonl
+
+# The full answer path with the local LLM (about 6 minutes on 2 cores).
 eval-answers: models
-	$(PARTYBOT) ingest data/samples
-	$(PARTYBOT) eval ../shared/eval/dev.jsonl --out var/eval/dev-answers.jsonl
+	$(EVAL_ENV) $(PARTYBOT) ingest $(DEV_DOCS)
+	$(EVAL_ENV) $(PARTYBOT) eval $(DEV_SETS) --out var/eval/dev-answers.jsonl
+
+# What each rule of the answer path is worth: all on, then each off (see README, "Rules").
+ablate: models
+	$(EVAL_ENV) $(PARTYBOT) ingest $(DEV_DOCS)
+	$(EVAL_ENV) $(PARTYBOT) eval $(DEV_SETS) --ablate --out var/eval/ablation.json
 
 bench: models
 	$(VENV)/bin/python scripts/bench_retrieval.py

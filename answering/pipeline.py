@@ -23,7 +23,7 @@ from answering.topic_gate import TopicGate
 from answering.types import Answer, Citation, Decision, Draft, Found, Question, StreamEvent
 from answering.understand import understand
 from core.rules import Rules, rule
-from retrieval.llm import ChatBackend, resolve_chat
+from answering.llm import ChatBackend, resolve_chat
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,7 @@
 """`partybot` command line: models, ingest, docs, ask, eval, chat, bot, review, run.
 
-The CLI is a composition root like bot.py: it builds settings, then services, then acts.
+It builds the settings, then the services through the composition root (``partybot.compose``),
+then acts.
 """
 
 from __future__ import annotations
@@ -20,11 +21,10 @@ from partybot.settings import SAMPLES_DIR, Settings
 log = logging.getLogger("partybot")
 
 
-def _require_documents(settings: Settings) -> None:
+def _require_documents(services) -> None:
     """Questions against an empty index would all come back unanswered: say why instead."""
-    from vectorstore.catalog import Catalog
-
-    if not Catalog(settings.catalog_path).documents():
+    settings = services.settings
+    if not services.catalog.documents():
         raise PartybotError(f"the index in {settings.data_dir} has no documents yet: run "
                             f"`partybot ingest {SAMPLES_DIR}` (or `make run` once) first")
 
@@ -116,12 +116,12 @@ def _print_answer(answer, as_json: bool) -> None:
 
 
 def cmd_ask(args, settings: Settings) -> int:
-    services = _services(settings)
-    _require_documents(settings)
-    if args.retrieval_only:
-        _print_passages(services.search.search(args.question, k=args.k), args.json)
-        return 0
-    _print_answer(services.answerer.answer(args.question, lang=args.lang), args.json)
+    with _services(settings) as services:
+        _require_documents(services)
+        if args.retrieval_only:
+            _print_passages(services.search.search(args.question, k=args.k), args.json)
+            return 0
+        _print_answer(services.answerer.answer(args.question, lang=args.lang), args.json)
     return 0
 
 
@@ -134,19 +134,19 @@ def cmd_eval(args, settings: Settings) -> int:
         print(f"error: question ids repeat across {', '.join(args.files)}: "
               f"{', '.join(sorted({i for i in ids if ids.count(i) > 1})[:5])}", file=sys.stderr)
         return 2
-    services = _services(settings)
-    if args.ablate:
-        return _ablate(args, cases, services)
-    _require_documents(settings)
-    bar = _progress(len(cases), "eval", "q")
-    out = Path(args.out) if args.out else None
-    if args.retrieval_only:
-        report = run_retrieval_eval(cases, lambda q, k: services.search.search(q, k=k), k=args.k,
-                                    out=out, progress=bar.update)
-    else:
-        answerer = services.answerer
-        report = run_answer_eval(cases, lambda q: answerer.answer(q), out=out, progress=bar.update)
-    bar.close()
+    with _services(settings) as services:
+        _require_documents(services)
+        if args.ablate:
+            return _ablate(args, cases, services)
+        bar = _progress(len(cases), "eval", "q")
+        out = Path(args.out) if args.out else None
+        if args.retrieval_only:
+            report = run_retrieval_eval(cases, lambda q, k: services.search.search(q, k=k), k=args.k,
+                                        out=out, progress=bar.update)
+        else:
+            answerer = services.answerer
+            report = run_answer_eval(cases, lambda q: answerer.answer(q), out=out, progress=bar.update)
+        bar.close()
     print(f"retrieval over {len(cases)} questions ({sum(1 for c in cases if c.answerable)} answerable):")
     print(format_table(report["retrieval"], ["n", "hit@1", "hit@3", "hit@5", "mrr@10"]))
     if not args.retrieval_only:
@@ -184,10 +184,12 @@ def _ablate(args, cases, services) -> int:
 
 
 def cmd_chat(args, settings: Settings) -> int:
-    import asyncio
+    with _services(settings) as services:
+        return _chat(services.answerer)
 
-    services = _services(settings)
-    answerer = services.answerer
+
+def _chat(answerer) -> int:
+    import asyncio
 
     async def stream(question: str) -> None:
         shown = ""

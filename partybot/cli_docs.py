@@ -21,9 +21,10 @@ def progress_bar(total: int, desc: str, unit: str = "it"):
 
 
 def services(settings: Settings):
-    from partybot.services import open_services
+    """The composed services (``partybot.compose.build``); a command closes them when done."""
+    from partybot.compose import build
 
-    return open_services(settings)
+    return build(settings)
 
 
 def _waiting(holder: str) -> None:
@@ -37,10 +38,20 @@ def writing(svc, what: str, args=None, *, repair: bool = True):
 
 
 def ingest_items(items: list[str], settings: Settings, svc=None, *, quiet: bool = False, args=None) -> list:
+    """Ingest files, folders and URLs with ``svc`` (or services of its own, closed after)."""
+    owned = svc is None
+    svc = svc or services(settings)
+    try:
+        return _ingest(items, settings, svc, quiet=quiet, args=args)
+    finally:
+        if owned:
+            svc.close()
+
+
+def _ingest(items: list[str], settings: Settings, svc, *, quiet: bool, args) -> list:
     from ingest.pipeline import expand, ingest_one
     from ingest.sources import shown
 
-    svc = svc or services(settings)
     outcomes = []
     with writing(svc, "partybot ingest", args):
         todo = list(expand(items))
@@ -95,8 +106,7 @@ def cmd_docs_list(args, settings: Settings) -> int:
 def cmd_docs_remove(args, settings: Settings) -> int:
     from ingest.sources import shown
 
-    svc = services(settings)
-    with writing(svc, "partybot docs remove", args):
+    with services(settings) as svc, writing(svc, "partybot docs remove", args):
         matches = svc.catalog.find(args.id)
         if len(matches) != 1:
             which = "no document matches" if not matches else f"{len(matches)} documents match"
@@ -114,14 +124,14 @@ def cmd_docs_check(args, settings: Settings) -> int:
     """Report whether the catalog and the vectors agree; with --repair, make them agree."""
     from ingest.sources import shown
 
-    svc = services(settings)
-    if args.repair:
-        with writing(svc, "partybot docs check --repair", args, repair=False):
-            found = svc.index.repair()
-            after = svc.index.check()
-    else:  # between writes: a write in progress would show its new vectors as orphans
-        with writing(svc, "partybot docs check", args, repair=False):
-            found = after = svc.index.check()
+    with services(settings) as svc:
+        if args.repair:
+            with writing(svc, "partybot docs check --repair", args, repair=False):
+                found = svc.index.repair()
+                after = svc.index.check()
+        else:  # between writes: a write in progress would show its new vectors as orphans
+            with writing(svc, "partybot docs check", args, repair=False):
+                found = after = svc.index.check()
     print(f"{found.chunks} chunks in the catalog, {found.vectors} vectors in Chroma")
     print(f"orphan vectors (no catalog chunk; a crashed write left them): {len(found.orphans)}"
           + (" — removed" if args.repair and found.orphans else ""))

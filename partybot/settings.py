@@ -59,8 +59,13 @@ class Settings(BaseSettings):
     candidates: int = Field(40, ge=5, le=500)
 
     # Answering. Backends: "local" (llama.cpp in-process, the fetched GGUF), "openai" (any
-    # OpenAI-compatible endpoint: LLM_BASE_URL, LLM_MODEL, LLM_API_KEY), "extractive" (no LLM).
-    llm_backend: Literal["local", "openai", "extractive"] = "local"
+    # OpenAI-compatible endpoint: LLM_BASE_URL, LLM_MODEL, LLM_API_KEY), "extractive" (no LLM),
+    # "scripted" (the deterministic fake: the replies queued in the file llm_script).
+    llm_backend: Literal["local", "openai", "extractive", "scripted"] = "local"
+    # The scripted backend's replies: one per line, or a .jsonl file of JSON strings (or
+    # {"reply": ...} / {"error": ...} objects). Used up: an error, or with llm_script_cycle, again.
+    llm_script: Path | None = None
+    llm_script_cycle: bool = False
     llm_model: str = "qwen2.5-coder-1.5b-instruct-q4_k_m"
     llm_base_url: str | None = Field(None, validation_alias=_alias("LLM_BASE_URL", "llm_base_url"))
     llm_model_name: str | None = Field(None, validation_alias=_alias("LLM_MODEL", "llm_model_name"))
@@ -164,7 +169,7 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {v!r}: use a name such as UTC or Asia/Ho_Chi_Minh") from None
         return v
 
-    @field_validator("data_dir", "models_dir", "review_eval_file", mode="after")
+    @field_validator("data_dir", "models_dir", "review_eval_file", "llm_script", mode="after")
     @classmethod
     def _expand(cls, v: Path | None) -> Path | None:
         return v.expanduser() if v is not None else None

@@ -41,7 +41,7 @@ def main() -> int:
     ap.add_argument("--out")
     args = ap.parse_args()
     from partybot.backends import build_backend, build_embedder
-    from retrieval.llm import resolve_chat
+    from answering.llm import resolve_chat
 
     settings = Settings()
     embedder = build_embedder(settings)

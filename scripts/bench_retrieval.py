@@ -410,7 +410,7 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(levelname)s %(name)s: %(message)s")
 
     from core.errors import PartybotError
-    from partybot.services import open_services
+    from partybot.compose import build
     from partybot.settings import Settings
 
     command = shlex.join([sys.executable, *sys.argv[:1], *argv])
@@ -446,7 +446,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         t = time.perf_counter()
         try:
-            svc = open_services(settings)
+            svc = build(settings)
         except PartybotError as exc:
             print(f"error: {exc}\n(for a quick run without the model: --embedder hash)", file=sys.stderr)
             return 2

@@ -67,8 +67,9 @@ def settings(tmp_path):
 
 @pytest.fixture
 def services(settings):
-    from partybot.services import open_services
+    """The composed services of a fresh data directory (``partybot.compose.App``)."""
+    from partybot.compose import build
 
-    svc = open_services(settings)
+    svc = build(settings)
     yield svc
     svc.close()

@@ -8,45 +8,20 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from pydantic import Field
+from langchain_core.messages import AIMessage
 
 from partybot.cli import ingest_items
 from answering import Answerer
-from answering.retrieve import retrieve
-from answering.understand import understand
-from retrieval.llm import ChatBackend
+from answering.llm import ChatBackend
 from answering.prompts import load_prompt
+from answering.retrieve import retrieve
+from answering.scripted import ScriptedChat
+from answering.understand import understand
+from partybot.compose import default_answerer
 
 Q_AR = "كم عدد أعضاء الحزب في لجنة الحزب بهانوي؟"
 GOOD_AR = "تضم لجنة الحزب في هانوي أكثر من 480 ألف عضو، أي أكثر من 9% من أعضاء الحزب في البلاد [1]."
 HANOI = "data/samples/000_4ddb1c029ae9f81a.txt"  # sources are paths as given, from the repo root
-
-
-class ScriptedChat(BaseChatModel):
-    replies: list = Field(default_factory=list)
-    calls: list = Field(default_factory=list)
-
-    @property
-    def _llm_type(self) -> str:
-        return "scripted"
-
-    def _next(self, messages) -> str:
-        self.calls.append(messages)
-        reply = self.replies.pop(0) if self.replies else ""
-        if isinstance(reply, Exception):
-            raise reply
-        return reply
-
-    def _generate(self, messages, stop=None, run_manager=None, **kwargs):
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(self._next(messages)))])
-
-    def _stream(self, messages, stop=None, run_manager=None, **kwargs):
-        text = self._next(messages)
-        for i in range(0, len(text), 7):
-            yield ChatGenerationChunk(message=AIMessageChunk(content=text[i:i + 7]))
 
 
 @pytest.fixture
@@ -56,8 +31,9 @@ def indexed(settings, services):
 
 
 def make(indexed, settings, *replies):
+    """The answerer every front end gets (``partybot.compose``), on the scripted model."""
     chat = ScriptedChat(replies=list(replies))
-    return Answerer(indexed.search, ChatBackend(chat, "scripted:test"), settings), chat
+    return default_answerer(indexed.search, ChatBackend(chat, "scripted:test"), settings), chat
 
 
 def test_warm_up_reads_each_languages_fixed_instructions_on_the_local_model_only(indexed, settings):

@@ -48,7 +48,7 @@ Mục 1. Đến năm 2027, 100% chi bộ sử dụng sổ tay đảng viên đi�
 def corpus(tmp_path_factory):
     """A data directory with the Arabic samples plus a Vietnamese and an English document."""
     from partybot.cli import ingest_items
-    from partybot.services import open_services
+    from partybot.compose import build
     from partybot.settings import Settings
 
     root = tmp_path_factory.mktemp("bot-e2e")
@@ -57,7 +57,7 @@ def corpus(tmp_path_factory):
     (docs / "quy-dinh-37.txt").write_text(VI_DOC, encoding="utf-8")
     (docs / "directive-24.md").write_text(EN_DOC, encoding="utf-8")
     settings = Settings(data_dir=root / "data", embedder="hash", _env_file=None)
-    svc = open_services(settings)
+    svc = build(settings)
     ingest_items([str(SAMPLES), str(docs)], settings, svc, quiet=True)
     svc.close()
     return root / "data"

@@ -16,12 +16,14 @@ from telegram.request import BaseRequest
 
 from partybot.bot import render
 from partybot.bot.app import RedactingFormatter, RedactToken, build_application
+from partybot.bot.context import BotContext, BotData
 from partybot.bot.serving import Gate, RateLimiter, safe_file_name
 from partybot.cli import ingest_items
+from partybot.compose import build
 from partybot.logstore import LogStore
-from answering import Answerer
-from retrieval.llm import ChatBackend
-from tests.test_answer import GOOD_AR, HANOI, Q_AR, ScriptedChat
+from answering.llm import ChatBackend
+from answering.scripted import ScriptedChat
+from tests.test_answer import GOOD_AR, HANOI, Q_AR
 
 TOKEN = "123456:UNIT-token-abcdefghijklmnopqrstuvwxyz"
 ADMIN = 42
@@ -64,9 +66,13 @@ class RecordingRequest(BaseRequest):
 
 
 @pytest.fixture
-def indexed(settings, services):
+def indexed(settings):
+    """The sample corpus, answered by the scripted model (the same chat object for every call,
+    so each test queues its replies in ``harness.chat.replies``)."""
+    services = build(settings, chat_backend=ChatBackend(ScriptedChat(replies=[]), "scripted:test"))
     ingest_items(["data/samples"], settings, services, quiet=True)
-    return services
+    yield services
+    services.close()
 
 
 @pytest.fixture
@@ -74,8 +80,7 @@ def harness(settings, indexed, tmp_path):
     settings.telegram_bot_token = SecretStr(TOKEN)
     settings.admin_ids_raw = str(ADMIN)
     settings.bot_edit_interval_s = 0.0
-    chat = ScriptedChat(replies=[])
-    indexed._answerer = Answerer(indexed.search, ChatBackend(chat, "scripted:test"), settings)
+    chat = indexed.backend.chat
     logs = LogStore(f"sqlite:///{tmp_path / 'logs.sqlite3'}")
     rec = RecordingRequest()
     app = build_application(settings, indexed, logs, request=rec, updates_request=RecordingRequest())
@@ -120,6 +125,14 @@ def harness(settings, indexed, tmp_path):
 
 def _final(h) -> dict:
     return [p for m, p in h.rec.calls if m == "editMessageText" and p.get("parse_mode") == "HTML"][-1]
+
+
+def test_the_application_has_typed_context_and_bot_data(harness):
+    assert harness.app.context_types.context is BotContext
+    data = harness.app.bot_data
+    assert isinstance(data, BotData) and data.deps.services is harness.services and data.deps.logs is harness.logs
+    harness.message(1, "/start")  # handlers read context.deps: a plain CallbackContext has none
+    assert harness.rec.texts()[-1].startswith("Hello")
 
 
 def test_start_greets_in_the_telegram_language(harness):
@@ -174,7 +187,7 @@ def test_off_topic_is_refused_in_the_asker_language_without_buttons_for_sources(
 
 def test_rate_limit_and_busy_replies(harness):
     harness.settings.bot_rate_per_minute = 2
-    deps = harness.app.bot_data["deps"]
+    deps = harness.app.bot_data.deps
     deps.limiter = RateLimiter(2)
     for _ in range(3):
         harness.message(8, "Hôm nay trời mưa không?", lang="vi")
@@ -227,7 +240,7 @@ def test_an_error_apologises_and_tells_the_admins(harness, monkeypatch, caplog):
     assert "Xin lỗi" in sent[-2]["text"] and sent[-2]["chat_id"] == 13
     assert sent[-1]["chat_id"] == ADMIN and "index unavailable" in sent[-1]["text"]
     # the slot in the answer queue was given back
-    assert harness.app.bot_data["deps"].gate.inside == 0
+    assert harness.app.bot_data.deps.gate.inside == 0
 
 
 def test_the_token_is_redacted_from_log_lines(caplog):

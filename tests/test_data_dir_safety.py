@@ -128,11 +128,11 @@ def test_the_bot_and_a_cli_ingest_at_once(env):
     """The bot's process keeps Chroma open: it must not write over what a CLI ingest wrote, and
     its answers must find the CLI's documents by meaning, not only by words."""
     from partybot.bot.serving import Deps, Gate, RateLimiter
-    from partybot.services import open_services
+    from partybot.compose import build
     from partybot.settings import Settings
 
     settings = Settings(_env_file=None)
-    svc = open_services(settings)
+    svc = build(settings)
     deps = Deps(settings, svc, None, Gate(1, 1), RateLimiter(6))
     try:
         cli_ingest = start("ingest", "two")

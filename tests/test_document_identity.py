@@ -61,11 +61,11 @@ def test_the_same_text_under_two_names_is_reported(env, capsys):
 def test_a_data_dir_from_before_paths_keeps_its_documents(env, capsys):
     """Older versions named a document by its base name: ingesting the file again renames the
     document instead of adding a second copy of it."""
-    from partybot.services import open_services
+    from partybot.compose import build
     from partybot.settings import Settings
     from ingest.pipeline import prepare
 
-    svc = open_services(Settings(_env_file=None))
+    svc = build(Settings(_env_file=None))
     svc.index.put(prepare(TEXT_A, "same.txt"))  # as the old pipeline stored it
     svc.close()
     assert main(["ingest", "a/same.txt"]) == 0

@@ -21,7 +21,7 @@ NO_TELEGRAM = {"core", "text", "vectorstore", "ingest", "retrieval", "answering"
 
 
 def _package_of(path: Path, root: Path) -> list[str]:
-    """The dotted package ``path`` belongs to, as parts (["retrieval"] for retrieval/answer.py)."""
+    """The dotted package ``path`` belongs to, as parts (["retrieval"] for retrieval/hybrid.py)."""
     return list(path.relative_to(root).parent.parts)
 
 

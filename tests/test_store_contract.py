@@ -5,7 +5,7 @@
   (``CHROMA_HOST``/``CHROMA_PORT``), started once per session.
 
 Everything goes through the project's own classes (``Settings`` with the hashing embedder,
-``open_services``, ``Index``, ``HybridSearch``), so the same assertions prove that the write
+``partybot.compose.build``, ``Index``, ``HybridSearch``), so the same assertions prove that the write
 path, the query path and reconciliation behave identically on both backends.
 Run only the embedded half with ``-m "not server"``.
 """
@@ -25,7 +25,7 @@ import numpy as np
 import pytest
 
 from ingest.pipeline import prepare
-from partybot.services import open_services
+from partybot.compose import build
 from partybot.settings import Settings
 from tests.conftest import REPO, SAMPLES, free_port
 
@@ -273,10 +273,10 @@ def test_reconcile_removes_orphans_of_an_interrupted_ingest(services, monkeypatc
 
 _REOPEN = """
 import json, sys
-from partybot.services import open_services
+from partybot.compose import build
 from partybot.settings import Settings
 s = Settings()
-svc = open_services(s)
+svc = build(s)
 hits = svc.search.search(sys.argv[1], k=1).passages
 print(json.dumps({"host": s.chroma_host, "count": svc.store.count(), "docs": len(svc.catalog.documents()),
                   "top": hits[0].chunk_id if hits else None, "computed": svc.embedder.computed}))
@@ -314,13 +314,13 @@ def test_server_keeps_data_across_a_restart(tmp_path):
     server = ChromaServer(tmp_path / "db", tmp_path / "server.log").start()
     try:
         s = _settings(tmp_path / "data", server, "restart")
-        svc = open_services(s)
+        svc = build(s)
         prepared = prepare(*_sample("002"))
         svc.index.put(prepared)
         svc.close()
         server.stop()
         server.start()  # same path, same port
-        svc = open_services(s)
+        svc = build(s)
         try:
             assert sorted(svc.store.ids()) == sorted(c.chunk_id for c in prepared.chunks)
             hits = svc.search.search(prepared.chunks[0].text[:300], k=1).passages

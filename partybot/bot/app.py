@@ -1,4 +1,6 @@
-"""The composition of the Telegram bot: settings + services + log store → Application.
+"""The Telegram bot's application: settings + services (``partybot.compose``) + log store →
+Application, with typed context (``partybot.bot.context``) and the handlers of
+``partybot.bot.handlers``.
 
 ``build_application`` is what the tests drive (with a recording request or a fake Bot API);
 ``run_bot`` is the entry point (`bot.py`, `partybot bot`, `partybot run` with a token).
@@ -13,15 +15,18 @@ import random
 import httpx
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import InvalidToken, NetworkError, TimedOut
-from telegram.ext import (AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler,
-                          CommandHandler, MessageHandler, filters)
-from telegram.request import HTTPXRequest
+from telegram.ext import AIORateLimiter, ApplicationBuilder
+from telegram.request import BaseRequest, HTTPXRequest
 
-from partybot.bot import handlers as h
+from answering.prompts import LANGS
+from core.errors import ConfigError
+from partybot.bot import handlers
+from partybot.bot.context import CONTEXT_TYPES, BotApplication, BotData
 from partybot.bot.serving import Deps, Gate, RateLimiter
 from partybot.bot.texts import texts
-from core.errors import ConfigError
-from answering.prompts import LANGS
+from partybot.compose import App
+from partybot.logstore import LogStore
+from partybot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -56,13 +61,15 @@ def _method(url: str) -> str:
     return url.rsplit("/", 1)[-1]  # never the part with the token
 
 
-def build_application(settings, services, logs, *, request=None, updates_request=None) -> Application:
+def build_application(settings: Settings, services: App, logs: LogStore, *, request: BaseRequest | None = None,
+                      updates_request: BaseRequest | None = None) -> BotApplication:
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
     if not token:
         raise ConfigError("TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather (see README, "
                           "'Running the Telegram bot') and put its token in .env")
     builder = (ApplicationBuilder().token(token)
                .base_url(settings.telegram_base_url).base_file_url(settings.telegram_base_file_url)
+               .context_types(CONTEXT_TYPES)
                .concurrent_updates(64)
                .rate_limiter(AIORateLimiter(max_retries=3))
                .post_init(_post_init).post_shutdown(_post_shutdown))
@@ -71,21 +78,9 @@ def build_application(settings, services, logs, *, request=None, updates_request
     builder = builder.get_updates_request(updates_request or HTTPXRequest(
         read_timeout=settings.bot_poll_timeout_s + 10))
     app = builder.build()
-    app.bot_data["deps"] = Deps(settings, services, logs,
-                                Gate(settings.bot_active_answers, settings.bot_queue_max),
-                                RateLimiter(settings.bot_rate_per_minute))
-    app.add_handler(CommandHandler("start", h.start))
-    app.add_handler(CommandHandler("help", h.help_))
-    app.add_handler(CommandHandler("lang", h.lang_cmd))
-    app.add_handler(CommandHandler("add", h.add_cmd))
-    app.add_handler(CommandHandler("docs", h.docs_cmd))
-    app.add_handler(CommandHandler("remove", h.remove_cmd))
-    app.add_handler(CommandHandler("stats", h.stats_cmd))
-    app.add_handler(CommandHandler("export", h.export_cmd))
-    app.add_handler(MessageHandler(filters.Document.ALL, h.on_document))
-    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, h.on_text))
-    app.add_handler(CallbackQueryHandler(h.on_callback))
-    app.add_error_handler(h.on_error)
+    app.bot_data.deps = Deps(settings, services, logs, Gate(settings.bot_active_answers, settings.bot_queue_max),
+                             RateLimiter(settings.bot_rate_per_minute))
+    handlers.register(app)
     return app
 
 
@@ -93,8 +88,9 @@ MEMBER_COMMANDS = ("start", "help", "lang")
 ADMIN_COMMANDS = {"add": "/add URL", "docs": "/docs", "remove": "/remove ID", "stats": "/stats", "export": "/export"}
 
 
-async def _post_init(app: Application) -> None:
-    deps: Deps = app.bot_data["deps"]
+async def _post_init(app: BotApplication) -> None:
+    data: BotData = app.bot_data
+    deps = data.deps
     for lang in (None, *LANGS):  # a default menu, then one per language
         names = texts(lang or "en")["commands"]
         commands = [BotCommand(c, names[c]) for c in MEMBER_COMMANDS]
@@ -108,7 +104,7 @@ async def _post_init(app: Application) -> None:
         except Exception as exc:  # the admin has not started a chat with the bot yet
             log.info("admin menu for %s not set: %s", admin, exc)
     if deps.settings.log_retention_days:
-        app.bot_data["purge_task"] = asyncio.create_task(_purge_loop(deps))
+        data.purge_task = asyncio.create_task(_purge_loop(deps))
     # Warm up off the loop: the embedder and the local LLM load before the first question.
     await asyncio.to_thread(_warm, deps)
 
@@ -129,8 +125,8 @@ async def _purge_loop(deps: Deps) -> None:
         await asyncio.sleep(6 * 3600)
 
 
-async def _post_shutdown(app: Application) -> None:
-    task = app.bot_data.get("purge_task")
+async def _post_shutdown(app: BotApplication) -> None:
+    task, app.bot_data.purge_task = app.bot_data.purge_task, None
     if task:
         task.cancel()
 
@@ -164,7 +160,7 @@ class RedactingFormatter(logging.Formatter):
         return text.replace(self.token, "<token>") if self.token else text
 
 
-def configure_logging(settings, verbose: bool = False) -> None:
+def configure_logging(settings: Settings, verbose: bool = False) -> None:
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -176,16 +172,15 @@ def configure_logging(settings, verbose: bool = False) -> None:
             handler.setFormatter(RedactingFormatter(handler.formatter, token))
 
 
-def run_bot(settings, *, verbose: bool = False) -> int:
+def run_bot(settings: Settings, *, verbose: bool = False) -> int:
     """Long polling by default, a webhook when TELEGRAM_WEBHOOK_URL is set. Blocks until stopped."""
-    from partybot.logstore import LogStore
-    from partybot.services import open_services
+    from partybot.compose import build
 
     configure_logging(settings, verbose)
     if not settings.telegram_bot_token:
         raise ConfigError("TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather (see README, "
                           "'Running the Telegram bot') and put its token in .env")
-    services = open_services(settings)
+    services = build(settings)
     logs = LogStore.from_settings(settings)
     try:
         app = build_application(settings, services, logs)

@@ -15,6 +15,12 @@ import unicodedata
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from partybot.compose import App
+    from partybot.logstore import LogStore
+    from partybot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -91,9 +97,9 @@ class RateLimiter:
 
 @dataclass
 class Deps:
-    settings: object
-    services: object
-    logs: object
+    settings: Settings
+    services: App
+    logs: LogStore
     gate: Gate
     limiter: RateLimiter
     reasons: dict = field(default_factory=dict)  # (chat_id, prompt message id) -> turn id

@@ -6,15 +6,17 @@ import logging
 import re
 from urllib.parse import urlencode
 
-from fastapi import Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
 from partybot.review.auth import COOKIE, Session, same_secret
 from partybot.review.web import review
 
 log = logging.getLogger(__name__)
+router = APIRouter()
 
 
+@router.get("/login")
 async def login_page(request: Request, next: str = "/"):
     rv = review(request)
     s = await rv.session_of(request)
@@ -26,6 +28,7 @@ async def login_page(request: Request, next: str = "/"):
     return resp
 
 
+@router.post("/login")
 async def login(request: Request):
     rv = review(request)
     client = request.client.host if request.client else "?"
@@ -54,6 +57,7 @@ async def login(request: Request):
     return resp
 
 
+@router.post("/logout")
 async def logout(request: Request):
     rv = review(request)
     s = await rv.require(request)

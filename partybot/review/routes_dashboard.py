@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import Request
+from fastapi import APIRouter, Request
 
 from partybot.review import charts
 from partybot.review.web import LANGS, int_param, review
 
+router = APIRouter()
 
+
+@router.get("/dashboard")
 async def dashboard(request: Request):
     rv = review(request)
     s = await rv.require(request)

@@ -7,7 +7,7 @@ import re
 from datetime import UTC, date, datetime
 from urllib.parse import urlencode
 
-from fastapi import Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup, escape
 
@@ -18,8 +18,11 @@ from partybot.review.auth import Session
 from partybot.review.web import LANGS, MESSAGES, PER_PAGE, BadRequest, Review, TurnId, int_param, review
 from partybot.settings import Settings
 
+router = APIRouter()
+
 
 # -- list, export ----------------------------------------------------------------------------
+@router.get("/")
 async def turn_list(request: Request):
     rv = review(request)
     s = await rv.require(request)
@@ -33,6 +36,7 @@ async def turn_list(request: Request):
                      low=rv.settings.review_low_score, msg=MESSAGES.get(request.query_params.get("msg", "")))
 
 
+@router.get("/export.{fmt}")
 async def export(request: Request, fmt: str):
     rv = review(request)
     await rv.require(request)
@@ -68,6 +72,7 @@ def detail(request: Request, s: Session, turn: dict, rev: dict | None, *, status
                      msg=MESSAGES.get(request.query_params.get("msg", "")))
 
 
+@router.get("/turns/{turn_id}")
 async def turn_page(request: Request, turn_id: TurnId):
     rv = review(request)
     s = await rv.require(request)
@@ -75,6 +80,7 @@ async def turn_page(request: Request, turn_id: TurnId):
     return detail(request, s, turn, rev)
 
 
+@router.post("/turns/{turn_id}/review")
 async def review_turn(request: Request, turn_id: TurnId):
     rv = review(request)
     s = await rv.require(request)
@@ -88,6 +94,7 @@ async def review_turn(request: Request, turn_id: TurnId):
     return RedirectResponse(f"/turns/{turn_id}?msg=review", status_code=303)
 
 
+@router.post("/turns/{turn_id}/eval-case")
 async def add_case(request: Request, turn_id: TurnId):
     rv = review(request)
     s = await rv.require(request)

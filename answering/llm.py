@@ -5,7 +5,9 @@
   ``ChatOpenAI``. No network beyond 127.0.0.1; started once, on first use, off the event loop.
 - ``openai``: any OpenAI-compatible endpoint (``LLM_BASE_URL``, ``LLM_MODEL``, ``LLM_API_KEY``):
   vLLM, Ollama, llama.cpp's server, a hosted API.
-- ``extractive``: no LLM; ``build_chat_model`` returns None and the answerer quotes sentences.
+- ``extractive``: no LLM; the backend's ``chat`` is None and the answerer quotes sentences.
+- ``scripted``: the deterministic fake (``answering/scripted.py``): replies queued in the file
+  ``PARTYBOT_LLM_SCRIPT``, for demos and tests of the whole path without a model.
 
 ``partybot.backends.build_backend`` builds the one the settings ask for.
 """

@@ -1,0 +1,42 @@
+"""The narrow interface between retrieval and what uses it, as Protocols.
+
+- ``Search``: what the front ends (CLI, bot warm-up, evaluation) use: ranked passages.
+- ``AnswererSearch``: what the answering stages read besides that: passages by id, by document
+  and by code, a document's record, the question's vector as the search embeds it, stored
+  vectors, and the embedder. ``HybridSearch`` is the one implementation.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+from retrieval.hybrid import Passage, RetrievalResult
+from vectorstore.interfaces import Embedder
+
+if TYPE_CHECKING:
+    from core.rules import Rules
+    from text.codes import Code
+    from vectorstore.catalog import DocumentRow
+
+
+class Search(Protocol):
+    def search(self, query: str, k: int = 5, lang: str | None = None, rules: Rules | None = None
+               ) -> RetrievalResult: ...
+
+
+class AnswererSearch(Search, Protocol):
+    embedder: Embedder
+
+    def query_vector(self, query: str, lang: str, rules: Rules | None = None) -> np.ndarray: ...
+
+    def document(self, doc_id: str) -> DocumentRow | None: ...
+
+    def passage(self, chunk_id: str) -> Passage | None: ...
+
+    def passages_of(self, doc_id: str) -> list[Passage]: ...
+
+    def passages_with_code(self, code: Code) -> list[Passage]: ...
+
+    def vectors(self, chunk_ids: list[str]) -> dict[str, list[float]]: ...
