@@ -25,7 +25,9 @@ def answer(question: str, text: str, lang: str, *, abstained: bool = False, rele
     cites = [] if abstained else [Citation(1, "d1", "000_a.txt", "Title 1", ["37-QĐ/TW"], "§1",
                                            "أكثر من 480 ألف عضو", "c1")]
     return Answer(question, text, lang, abstained, not abstained, cites, ps, "local:qwen", f"answer.{lang}@2",
-                  "abstain" if abstained else "llm", timings={"total_ms": total_ms}, relevance=relevance)
+                  "abstain" if abstained else "llm", timings={"total_ms": total_ms}, relevance=relevance,
+                  trace=[{"stage": "understand", "lang": lang}, {"stage": "decide", "action": "answer"},
+                         {"stage": "check", "purpose": "answer", "problems": []}])
 
 
 TURNS = [

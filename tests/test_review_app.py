@@ -194,6 +194,7 @@ def test_detail_shows_citations_as_links_passages_scores_and_rtl(env, client):
     assert re.search(r'id="question" dir="rtl" lang="ar"', page)
     assert "0.800" in page and "local:qwen" in page and "answer.ar@2" in page and "👎" in page
     assert "wrong number" in page  # the feedback reason
+    assert "<b>understand</b>" in page and "<b>check</b> purpose=answer" in page  # the stages the answer ran
     page = client.get(f"/turns/{vi_id}").text
     assert "[7]" in page and 'href="#cite-7"' not in page  # an invalid marker is not a link
     assert client.get("/turns/99999").status_code == 404
