@@ -170,18 +170,26 @@ def _stem(word: str) -> str:
 
 
 def echo_problem(answer: str, question: str) -> str | None:
-    """The model handed the question back. Either the answer ends in a question that is, word for
-    word, mostly the member's ("Theo nguồn, Nghị quyết 18 … được nhắc như thế nào? [1]"), or it
-    says nothing the question does not ("how did hanoi innovate its leadership thru personel
-    work?" - "According to the sources, Hanoi innovated its leadership through personal work.")."""
+    """The model handed the question back: the answer ends in a question that is, word for word,
+    mostly the member's ("Theo nguồn, Nghị quyết 18 … được nhắc như thế nào? [1]")."""
     text = _MARKER.sub(" ", answer).strip()
-    asked_words = re.findall(r"\w+", fold(question))
-    stems = {_stem(w) for w in asked_words if not w.isdigit()}
+    asked = set(re.findall(r"\w+", fold(question)))
     last = last_sentence(text)
-    said, asked = re.findall(r"\w+", fold(last)), set(asked_words)
+    said = re.findall(r"\w+", fold(last))
     if (last.endswith(("?", "؟")) and said and sum(w in asked for w in said) >= 0.6 * len(said)
             and len(said) >= 0.5 * len(asked)):
         return "answer repeats the question"
+    return None
+
+
+def says_nothing_new(answer: str, question: str) -> str | None:
+    """The answer says nothing the question does not: only its words (or words sharing their first
+    four letters, "innovated" for "innovate"), a lead-in and function words ("how did hanoi
+    innovate its leadership thru personel work?" - "According to the sources, Hanoi innovated its
+    leadership through personal work.")."""
+    text = _MARKER.sub(" ", answer).strip()
+    asked_words = re.findall(r"\w+", fold(question))
+    stems, asked = {_stem(w) for w in asked_words if not w.isdigit()}, set(asked_words)
     if not [w for w in re.findall(r"\w+", fold(text)) if w in _YES_NO or (
             w not in _FILLER and w not in asked and (w.isdigit() or _stem(w) not in stems))]:
         return "answer says nothing the question does not"
@@ -222,8 +230,9 @@ def unsupported_names(answer: str, evidence: list[str], question: str) -> list[s
 
 
 RUNAWAY = rule("check-runaway", "check", "an empty, overlong or self-repeating reply is a model that lost its way")
-ECHO = rule("check-echo", "check",
-            "a reply that hands the question back, or says nothing the question does not, answers nothing")
+ECHO = rule("check-echo", "check", "a reply that hands the question back answers nothing")
+NOTHING_NEW = rule("check-says-nothing-new", "check",
+                   "a reply made only of the question's own words (and a lead-in) answers nothing")
 LANGUAGE = rule("check-language", "check", "a member reads the answer only in the language they asked in")
 NUMBERED_LIST = rule("check-numbered-list", "check",
                      "asked for one to three sentences, a small model writes a numbered list when it makes "
@@ -245,6 +254,8 @@ def check(answer: str, *, lang: str, evidence: list[str], question: str, n_sourc
             return [p]
         problems.append(p)  # what a looping answer states is still checked (see ``ungrounded``)
     elif rules.on(ECHO) and (p := echo_problem(answer, question)):
+        return [p]
+    elif rules.on(NOTHING_NEW) and (p := says_nothing_new(answer, question)):
         return [p]
     elif rules.on(LANGUAGE) and (p := language_problem(answer, lang)):
         problems.append(p)

@@ -68,15 +68,15 @@ def test_an_answer_that_hands_the_question_back_fails():
 def test_an_answer_that_says_nothing_the_question_does_not_fails():
     question = "how did hanoi innovate its leadership thru personel work?"
     empty = "According to the sources, Hanoi innovated its leadership through personal work. [1]"
-    assert guards.echo_problem(empty, question) == "answer says nothing the question does not"
-    assert guards.echo_problem("Theo nguồn, Hà Nội đổi mới công tác cán bộ. [1]",
-                               "Hà Nội đổi mới công tác cán bộ thế nào?")
-    assert guards.echo_problem("وفقاً للمصادر، القرار 39 صدر [1]", "متى صدر القرار 39؟")
+    assert guards.says_nothing_new(empty, question) == "answer says nothing the question does not"
+    assert guards.says_nothing_new("Theo nguồn, Hà Nội đổi mới công tác cán bộ. [1]",
+                                   "Hà Nội đổi mới công tác cán bộ thế nào?")
+    assert guards.says_nothing_new("وفقاً للمصادر، القرار 39 صدر [1]", "متى صدر القرار 39؟")
     # one new fact is enough: a number, a word the question does not have
-    assert guards.echo_problem("According to the sources, there are 5 such cadres. [2]",
-                               "How many border guard cadres serve as deputy secretaries?") is None
-    assert guards.echo_problem("It became more scientific and democratic. [1]", question) is None
-    assert guards.echo_problem("Theo nguồn, có. [1]", "Có phải Hà Nội đổi mới công tác cán bộ?") is None
+    assert guards.says_nothing_new("According to the sources, there are 5 such cadres. [2]",
+                                   "How many border guard cadres serve as deputy secretaries?") is None
+    assert guards.says_nothing_new("It became more scientific and democratic. [1]", question) is None
+    assert guards.says_nothing_new("Theo nguồn, có. [1]", "Có phải Hà Nội đổi mới công tác cán bộ?") is None
 
 
 def test_check_requires_a_valid_citation():
