@@ -54,11 +54,11 @@ class Fetched:
     filename: str  # a name whose extension tells the extractor the type
 
 
-def _is_forbidden(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+def is_forbidden(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     if isinstance(ip, ipaddress.IPv6Address):
         mapped = ip.ipv4_mapped or ip.sixtofour
         if mapped is not None:
-            return _is_forbidden(mapped)
+            return is_forbidden(mapped)
     return (ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_multicast or ip.is_reserved
             or ip.is_unspecified or not ip.is_global)
 
@@ -100,7 +100,7 @@ def _resolve(url: str, host: str, port: int, timeout_s: float) -> list[str]:
 
 def _check(url: str, host: str, addrs: list[str]) -> None:
     for addr in addrs:
-        if _is_forbidden(ipaddress.ip_address(addr)):
+        if is_forbidden(ipaddress.ip_address(addr)):
             shown = addr if addr == host else f"{addr} for {host}"
             raise IngestError(url, f"refusing private or local address {shown} "
                               "(set PARTYBOT_ALLOW_PRIVATE_URLS=true to allow)")

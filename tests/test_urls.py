@@ -85,8 +85,8 @@ def server():
 @pytest.fixture
 def loopback_is_public(monkeypatch):
     """Pretend 127.0.0.1 is a public address, so the checks themselves can be exercised."""
-    real = urls._is_forbidden
-    monkeypatch.setattr(urls, "_is_forbidden", lambda ip: False if str(ip) == "127.0.0.1" else real(ip))
+    real = urls.is_forbidden
+    monkeypatch.setattr(urls, "is_forbidden", lambda ip: False if str(ip) == "127.0.0.1" else real(ip))
 
 
 def fetch(url, **kw):
@@ -134,14 +134,14 @@ def test_private_address_refused_by_default(server):
 def test_forbidden_addresses(addr):
     import ipaddress
 
-    assert urls._is_forbidden(ipaddress.ip_address(addr))
+    assert urls.is_forbidden(ipaddress.ip_address(addr))
 
 
 @pytest.mark.parametrize("addr", ["93.184.216.34", "8.8.8.8", "2606:4700:4700::1111"])
 def test_public_addresses_pass(addr):
     import ipaddress
 
-    assert not urls._is_forbidden(ipaddress.ip_address(addr))
+    assert not urls.is_forbidden(ipaddress.ip_address(addr))
 
 
 def test_checked_address_is_the_one_connected_to(server, loopback_is_public, monkeypatch):
