@@ -67,16 +67,6 @@ def _supported(num: str, known: set[str]) -> bool:
 _INLINE_ITEM = re.compile(r"(?<![\d.,/-])\d{1,2}[.)](?=\s)")
 
 
-def numbered_list_problem(answer: str) -> str | None:
-    """The prompt asks for one to three sentences; a numbered list of three or more items is
-    what the small model writes when it makes up the list a question asks for ("the 25
-    manifestations … are: 1. … 2. … 3. …", the sources naming none of them)."""
-    numbers = [int(m.group(1)) for m in re.finditer(r"(?:^|(?<=\s)|(?<=:))(\d{1,2})[.)]\s", _MARKER.sub(" ", answer))]
-    if {1, 2, 3} <= set(numbers):
-        return "answer is a numbered list"
-    return None
-
-
 def unsupported_numbers(answer: str, evidence: list[str], question: str) -> list[str]:
     body = _LIST_ITEM.sub(" ", _MARKER.sub(" ", answer))
     if re.search(r"(?<![\d.,/-])1[.)]\s", body) and re.search(r"(?<![\d.,/-])2[.)]\s", body):
@@ -234,9 +224,6 @@ ECHO = rule("check-echo", "check", "a reply that hands the question back answers
 NOTHING_NEW = rule("check-says-nothing-new", "check",
                    "a reply made only of the question's own words (and a lead-in) answers nothing")
 LANGUAGE = rule("check-language", "check", "a member reads the answer only in the language they asked in")
-NUMBERED_LIST = rule("check-numbered-list", "check",
-                     "asked for one to three sentences, a small model writes a numbered list when it makes "
-                     "up the list a question asks for")
 NUMBERS = rule("check-numbers", "check", "a number, date or year that no source gives is invented")
 CODES = rule("check-codes", "check", "a document code that no source gives is invented")
 NAMES = rule("check-names", "check",
@@ -258,8 +245,6 @@ def check(answer: str, *, lang: str, evidence: list[str], question: str, n_sourc
     elif rules.on(NOTHING_NEW) and (p := says_nothing_new(answer, question)):
         return [p]
     elif rules.on(LANGUAGE) and (p := language_problem(answer, lang)):
-        problems.append(p)
-    if rules.on(NUMBERED_LIST) and (p := numbered_list_problem(answer)):
         problems.append(p)
     if rules.on(NUMBERS) and (bad := unsupported_numbers(answer, evidence, question)):
         problems.append("numbers in no source: " + ", ".join(bad[:5]))

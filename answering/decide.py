@@ -56,7 +56,7 @@ class Decide:
             return Decision("abstain", "no such article")
         qvec = None
         if not question.codes and self.gate.usable(rules):
-            qvec = self.search.query_vector(question.text, question.lang, rules)
+            qvec = self.search.query_vector(question.text)
             if self.gate.off_topic(qvec, rules):
                 return Decision("abstain", "off-topic")
         ambiguous = self.ambiguity(question.codes) if rules.on(AMBIGUOUS_CODES) else []

@@ -55,7 +55,7 @@ def excerpts(question: Question, sources: list[Passage], ambiguous: list[dict], 
                 items.append((si, ji, sent[:500]))
     if not items:
         return sources, [p.text[:budget // max(1, len(sources))] for p in sources], {}
-    qv = np.asarray(qvec if qvec is not None else search.query_vector(question.text, question.lang, rules),
+    qv = np.asarray(qvec if qvec is not None else search.query_vector(question.text),
                     dtype=np.float32)
     vecs = np.asarray(search.embedder.embed_documents([t for _, _, t in items]), dtype=np.float32)
     sims = vecs @ qv

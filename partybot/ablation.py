@@ -72,14 +72,11 @@ def worth(result: dict, name: str) -> dict[str, dict[str, float]]:
 
 
 def verdict(w: dict[str, dict[str, float]]) -> str:
-    """"pays" when the rule helps some metric overall and costs none more than it helps."""
-    total = [v["all"] for v in w.values() if not math.isnan(v["all"])]
-    gains, losses = sum(x for x in total if x > 0), -sum(x for x in total if x < 0)
-    if gains > 1e-9 and gains >= losses:
-        return "pays"
-    if losses > 1e-9:
-        return "costs"
-    return "no effect"
+    """"pays": some metric of some language is better with the rule and none worse; "costs": the
+    opposite; "mixed": some of each (a trade to judge, see README "Rules"); "no effect"."""
+    deltas = [x for v in w.values() for lang, x in v.items() if lang != "all" and not math.isnan(x)]
+    better, worse = any(x > 5e-4 for x in deltas), any(x < -5e-4 for x in deltas)
+    return {(True, False): "pays", (False, True): "costs", (True, True): "mixed"}.get((better, worse), "no effect")
 
 
 def table(result: dict) -> str:

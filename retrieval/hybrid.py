@@ -20,7 +20,7 @@ import numpy as np
 from core.rules import Rules, rule
 from retrieval.bm25 import BM25
 from text.codes import Code, find_codes, parse_key
-from text.language import detect, has_vietnamese_marks, restore_diacritics
+from text.language import detect
 from text.tokenize import terms
 from vectorstore.catalog import Catalog, ChunkRow, DocumentRow
 from vectorstore.embeddings import CachedEmbedder
@@ -29,10 +29,6 @@ from vectorstore.store import ChromaStore
 
 log = logging.getLogger(__name__)
 
-RESTORE_DIACRITICS = rule(
-    "restore-diacritics", "retrieve",
-    "Vietnamese typed without diacritics is read poorly by the embedding model; with its diacritics "
-    "restored (even imperfectly) the question is embedded as the words it means")
 LEXICAL = rule(
     "lexical-match", "retrieve",
     "shared words (BM25) catch names, numbers and rare terms that a dense vector blurs")
@@ -152,7 +148,7 @@ class HybridSearch:
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         qlang = lang or detect(query)
-        qvec = self.query_vector(query, qlang, rules)
+        qvec = self.query_vector(query)
         timings["embed_ms"] = (time.perf_counter() - t0) * 1000
         qcodes = find_codes(query) if rules.on(CODE_BONUS) else []
         qterms = terms(query, query=True) if rules.on(LEXICAL) else []
@@ -187,12 +183,8 @@ class HybridSearch:
                 self.store.reload()
                 self.store.view_generation = generation
 
-    def query_vector(self, query: str, lang: str, rules: Rules | None = None) -> np.ndarray:
+    def query_vector(self, query: str) -> np.ndarray:
         """The question's embedding, as the search embeds it."""
-        if lang == "vi" and not has_vietnamese_marks(query) and (rules or Rules()).on(RESTORE_DIACRITICS):
-            # Typed without diacritics, "tu dau nhiem ky" is poorly understood by the embedding
-            # model; with diacritics restored (even imperfectly) it ranks far better (dev set).
-            query = restore_diacritics(query)
         return self.embedder.embed_queries([query])[0]
 
     async def asearch(self, query: str, k: int = 5, lang: str | None = None) -> RetrievalResult:

@@ -169,13 +169,3 @@ def test_arabic_the_model_puts_in_plain_quotes_is_still_arabic():
     answer = 'Theo nguồn, kết luận 67-KL/TU đề cập đến việc "الاستمرار في تنفيذ القرار رقم 09-NQ/TU" [1].'
     assert "Arabic" in guards.language_problem(answer, "vi")
     assert guards.arabic_runs(answer) == ["الاستمرار في تنفيذ القرار رقم"]
-
-
-def test_a_numbered_list_is_not_the_answer_the_prompt_asks_for():
-    made_up = ("According to the sources, the 25 manifestations are: [1] 1. Avoiding payment. "
-               "2. Avoiding tasks. 3. Avoiding risks.")
-    assert guards.numbered_list_problem(made_up) == "answer is a numbered list"
-    assert guards.numbered_list_problem("Gồm:\n1. Tính xác thực [2]\n2. Kiểm soát [2]\n3. Điều chỉnh [2]")
-    # numbers in sentences, and a list written as a sentence, are fine
-    assert guards.numbered_list_problem("Hà Nội có 3 lĩnh vực ưu tiên: y tế, giáo dục và văn hóa [1].") is None
-    assert guards.numbered_list_problem("It named 1. the city and 2. the province [1].") is None

@@ -33,17 +33,3 @@ def detect(text: str, default: str = "en") -> str:
         return "vi"
     lang, _ = _identifier().classify(sample)
     return lang if lang in LANGUAGES else default
-
-
-def has_vietnamese_marks(text: str) -> bool:
-    return bool(_VI_MARKS.search(_CODE_LIKE.sub(" ", text)))
-
-
-def restore_diacritics(text: str) -> str:
-    """Best-effort diacritics for Vietnamese typed without them (pyvi's CRF model, offline)."""
-    from pyvi import ViUtils
-
-    try:
-        return ViUtils.add_accents(text)
-    except Exception:  # a best-effort aid: the original text is always usable
-        return text
