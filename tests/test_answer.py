@@ -87,7 +87,6 @@ def test_invalid_markers_are_removed(indexed, settings):
     ("", "empty answer"),
     ("هانوي هانوي هانوي هانوي هانوي هانوي " * 60, "runaway"),
     (GOOD_AR.replace("[1]", "[7]"), "no valid citation"),
-    (Q_AR + " [1]", "repeats the question"),
 ])
 def test_a_failed_check_gets_one_strict_retry(indexed, settings, bad, problem):
     answerer, chat = make(indexed, settings, bad, GOOD_AR)

@@ -53,32 +53,6 @@ def test_empty_runaway_and_repetition():
     assert guards.runaway_problem("Đảng bộ Hà Nội có hơn 480 nghìn đảng viên [1].") is None
 
 
-def test_an_answer_that_hands_the_question_back_fails():
-    question = "Nghị quyết 39 của Bộ Chính trị được ban hành khi nào?"
-    echo = "Theo nguồn, Nghị quyết 39-NQ/TW của Bộ Chính trị được ban hành khi nào? [1]"
-    assert guards.check(echo, lang="vi", evidence=EVIDENCE, question=question, n_sources=1) == [
-        "answer repeats the question"]
-    assert guards.echo_problem("وفقا للمصادر، ما هو القرار 39؟ [1]", "ما هو القرار 39؟")
-    # restating the question to answer it, or ending on a different question, is not an echo
-    answer = "Theo nguồn, Nghị quyết 39-NQ/TW của Bộ Chính trị được ban hành ngày 18/7/2023 [1]."
-    assert guards.check(answer, lang="vi", evidence=EVIDENCE, question=question, n_sources=1) == []
-    assert guards.echo_problem("It covers Nghe An. Why does that matter? [1]", "What does 39-NQ/TW cover?") is None
-
-
-def test_an_answer_that_says_nothing_the_question_does_not_fails():
-    question = "how did hanoi innovate its leadership thru personel work?"
-    empty = "According to the sources, Hanoi innovated its leadership through personal work. [1]"
-    assert guards.says_nothing_new(empty, question) == "answer says nothing the question does not"
-    assert guards.says_nothing_new("Theo nguồn, Hà Nội đổi mới công tác cán bộ. [1]",
-                                   "Hà Nội đổi mới công tác cán bộ thế nào?")
-    assert guards.says_nothing_new("وفقاً للمصادر، القرار 39 صدر [1]", "متى صدر القرار 39؟")
-    # one new fact is enough: a number, a word the question does not have
-    assert guards.says_nothing_new("According to the sources, there are 5 such cadres. [2]",
-                                   "How many border guard cadres serve as deputy secretaries?") is None
-    assert guards.says_nothing_new("It became more scientific and democratic. [1]", question) is None
-    assert guards.says_nothing_new("Theo nguồn, có. [1]", "Có phải Hà Nội đổi mới công tác cán bộ?") is None
-
-
 def test_check_requires_a_valid_citation():
     answer = "Hà Nội có hơn 480 nghìn đảng viên, chiếm hơn 9% cả nước."
     assert guards.check(answer, lang="vi", evidence=EVIDENCE, question="", n_sources=2) == ["no valid citation marker"]

@@ -88,6 +88,18 @@ def test_decide_refuses_below_the_relevance_floor_unless_the_rule_is_off(regulat
     assert _decide(regulation.search, settings, off)(q, found, off).action == "answer"
 
 
+def test_a_question_naming_a_code_the_index_holds_is_not_refused_for_low_relevance(regulation, settings):
+    from answering.decide import NAMED_CODE_FOUND
+
+    settings.abstain_below = 0.99
+    rules = Rules(settings)
+    q = understand("Quy định 12-QĐ/TW yêu cầu gì?", None, rules)
+    found = retrieve(q, regulation.search, k=8, rules=rules)
+    assert _decide(regulation.search, settings, rules)(q, found, rules).action == "answer"
+    off = rules.without(NAMED_CODE_FOUND.name)
+    assert _decide(regulation.search, settings, off)(q, found, off).why == "low relevance"
+
+
 class _TopicEmbedder:
     """Meaning by keyword: a text about the weather or football points one way, about the party
     another (the hashing fake has no meaning, so the gate is off with it)."""

@@ -32,11 +32,6 @@ def split_sentences(text: str) -> list[str]:
     return out + ([label] if label else [])
 
 
-def last_sentence(text: str) -> str:
-    """The last sentence of ``text`` (split at :data:`SENTENCE_END` only, not at line breaks)."""
-    return (SENTENCE_END.split(text) or [""])[-1].strip()
-
-
 def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
     """(start, end) of each sentence or clause of ``text``, plus ``offset``; the spaces between
     them belong to neither (the chunker's windows: see ingest.chunking)."""
