@@ -54,17 +54,14 @@ class Decide:
             return Decision("abstain", "low relevance")
         if question.articles and rules.on(ASKED_ARTICLE) and not found.article_ids:
             return Decision("abstain", "no such article")
-        qvec = None
-        if not question.codes and self.gate.usable(rules):
-            qvec = self.search.query_vector(question.text)
-            if self.gate.off_topic(qvec, rules):
-                return Decision("abstain", "off-topic")
+        if not question.codes and self.gate.usable(rules) and self.gate.off_topic(result.vector, rules):
+            return Decision("abstain", "off-topic")
         ambiguous = self.ambiguity(question.codes) if rules.on(AMBIGUOUS_CODES) else []
         sources = self.choose_sources(list(found.passages), ambiguous, rules)
         if found.article_ids:  # the asked article is the answer, not the passages that share its words
             sources = [p for p in sources if p.chunk_id in found.article_ids] or sources
         sources, texts, scores = excerpts(question, sources, ambiguous, self.search, self.settings, rules,
-                                          qvec=qvec, whole_budget=self.quotes(question, sources, rules))
+                                          qvec=result.vector, whole_budget=self.quotes(question, sources, rules))
         quote = self.quotes(question, sources, rules)  # the first source may have changed
         compose = "quote" if quote else ("generate" if self.can_generate() else "extractive")
         d = None

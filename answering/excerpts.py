@@ -41,7 +41,7 @@ MAX_DIGEST_ARTICLES = 15
 
 
 def excerpts(question: Question, sources: list[Passage], ambiguous: list[dict], search: HybridSearch,
-             settings, rules: Rules, *, qvec=None, whole_budget: bool = False
+             settings, rules: Rules, *, qvec, whole_budget: bool = False
              ) -> tuple[list[Passage], list[str], dict[str, float]]:
     """The sentences of ``sources`` closest to the question (dense similarity, plus shared words,
     numbers and codes), within the context budget; sources left with no sentence are dropped.
@@ -55,8 +55,7 @@ def excerpts(question: Question, sources: list[Passage], ambiguous: list[dict], 
                 items.append((si, ji, sent[:500]))
     if not items:
         return sources, [p.text[:budget // max(1, len(sources))] for p in sources], {}
-    qv = np.asarray(qvec if qvec is not None else search.query_vector(question.text),
-                    dtype=np.float32)
+    qv = np.asarray(qvec, dtype=np.float32)  # the question's vector, as the search embedded it
     vecs = np.asarray(search.embedder.embed_documents([t for _, _, t in items]), dtype=np.float32)
     sims = vecs @ qv
     evidence = rules.on(SENTENCE_EVIDENCE)

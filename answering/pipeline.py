@@ -44,10 +44,10 @@ class Answerer:
         self.settings = settings
         self.rules = rules if rules is not None else Rules(settings)
         self.gate = gate or TopicGate(search.embedder)
-        local = backend.name.startswith("local:")
-        self.decide = Decide(search, self.gate, settings, local_model=local,
+        self.local_model = backend.name.startswith("local:")
+        self.decide = Decide(search, self.gate, settings, local_model=self.local_model,
                              can_generate=lambda: self.backend.chat is not None)
-        self.generate = Generate(search, local_model=local)
+        self.generate = Generate(search, local_model=self.local_model)
 
     def with_rules(self, rules: Rules) -> "Answerer":
         """The same answerer (search, model, topic gate) with other rules: for ablation."""
@@ -57,7 +57,7 @@ class Answerer:
     def warm_up(self) -> None:
         """Start the local model and read each language's fixed instructions into its prompt cache,
         so the first question in a language after a start reads only its sources and question."""
-        if not self.backend.name.startswith("local:"):
+        if not self.local_model:
             return
         from langchain_core.messages import HumanMessage, SystemMessage
 

@@ -67,6 +67,7 @@ class RetrievalResult:
     passages: list[Passage]
     relevance: float  # best dense similarity among the returned passages
     timings: dict[str, float] = field(default_factory=dict)
+    vector: np.ndarray | None = field(default=None, repr=False, compare=False)  # the query's embedding
 
 
 @dataclass
@@ -148,7 +149,7 @@ class HybridSearch:
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         qlang = lang or detect(query)
-        qvec = self.query_vector(query)
+        qvec = self.embedder.embed_queries([query])[0]
         timings["embed_ms"] = (time.perf_counter() - t0) * 1000
         qcodes = find_codes(query) if rules.on(CODE_BONUS) else []
         qterms = terms(query, query=True) if rules.on(LEXICAL) else []
@@ -169,7 +170,7 @@ class HybridSearch:
         passages = self._fuse(snap, dense, lexical, qcodes, qlang, k)
         timings["total_ms"] = (time.perf_counter() - t0) * 1000
         return RetrievalResult(query, qlang, [c.display for c in qcodes], passages,
-                               max((p.dense for p in passages), default=0.0), timings)
+                               max((p.dense for p in passages), default=0.0), timings, qvec)
 
     def _sync_store(self, generation: int) -> None:
         """After another process's commit, read the vectors anew (an embedded Chroma does not see
@@ -182,10 +183,6 @@ class HybridSearch:
             if free:
                 self.store.reload()
                 self.store.view_generation = generation
-
-    def query_vector(self, query: str) -> np.ndarray:
-        """The question's embedding, as the search embeds it."""
-        return self.embedder.embed_queries([query])[0]
 
     async def asearch(self, query: str, k: int = 5, lang: str | None = None) -> RetrievalResult:
         return await asyncio.to_thread(self.search, query, k, lang)

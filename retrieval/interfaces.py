@@ -2,15 +2,14 @@
 
 - ``Search``: what the front ends (CLI, bot warm-up, evaluation) use: ranked passages.
 - ``AnswererSearch``: what the answering stages read besides that: passages by id, by document
-  and by code, a document's record, the question's vector as the search embeds it, stored
-  vectors, and the embedder. ``HybridSearch`` is the one implementation.
+  and by code, a document's record, stored vectors, and the embedder (the question's vector
+  comes with the search's result). ``HybridSearch`` is the one implementation.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
-import numpy as np
 
 from retrieval.hybrid import Passage, RetrievalResult
 from vectorstore.interfaces import Embedder
@@ -28,8 +27,6 @@ class Search(Protocol):
 
 class AnswererSearch(Search, Protocol):
     embedder: Embedder
-
-    def query_vector(self, query: str) -> np.ndarray: ...
 
     def document(self, doc_id: str) -> DocumentRow | None: ...
 

@@ -68,24 +68,26 @@ def _decide(search, settings, rules, *, gate=None):
     return Decide(search, gate or TopicGate(search.embedder), settings, local_model=False, can_generate=lambda: True)
 
 
+def _decided(search, settings, text, rules):
+    """understand, retrieve and decide for ``text``."""
+    q = understand(text, None, rules)
+    return _decide(search, settings, rules)(q, retrieve(q, search, k=8, rules=rules), rules)
+
+
 def test_decide_refuses_an_article_the_document_does_not_have(regulation, settings):
     rules = Rules(settings)
-    q = understand("Điều 9 của Quy định 12-QĐ/TW nói gì?", None, rules)
-    d = _decide(regulation.search, settings, rules)(q, retrieve(q, regulation.search, k=8, rules=rules), rules)
+    d = _decided(regulation.search, settings, "Điều 9 của Quy định 12-QĐ/TW nói gì?", rules)
     assert (d.action, d.why) == ("abstain", "no such article")
-    q = understand("Điều 2 của Quy định 12-QĐ/TW nói gì?", None, rules)
-    d = _decide(regulation.search, settings, rules)(q, retrieve(q, regulation.search, k=8, rules=rules), rules)
+    d = _decided(regulation.search, settings, "Điều 2 của Quy định 12-QĐ/TW nói gì?", rules)
     assert d.action == "answer" and d.compose == "generate" and "Điều 2." in d.excerpts[0]
 
 
 def test_decide_refuses_below_the_relevance_floor_unless_the_rule_is_off(regulation, settings):
     settings.abstain_below = 0.99  # nothing is that close
     rules = Rules(settings)
-    q = understand("Chi bộ sinh hoạt mấy lần?", None, rules)
-    found = retrieve(q, regulation.search, k=8, rules=rules)
-    assert _decide(regulation.search, settings, rules)(q, found, rules).why == "low relevance"
-    off = rules.without(ABSTAIN_BELOW.name)
-    assert _decide(regulation.search, settings, off)(q, found, off).action == "answer"
+    question = "Chi bộ sinh hoạt mấy lần?"
+    assert _decided(regulation.search, settings, question, rules).why == "low relevance"
+    assert _decided(regulation.search, settings, question, rules.without(ABSTAIN_BELOW.name)).action == "answer"
 
 
 def test_a_question_naming_a_code_the_index_holds_is_not_refused_for_low_relevance(regulation, settings):
@@ -93,11 +95,10 @@ def test_a_question_naming_a_code_the_index_holds_is_not_refused_for_low_relevan
 
     settings.abstain_below = 0.99
     rules = Rules(settings)
-    q = understand("Quy định 12-QĐ/TW yêu cầu gì?", None, rules)
-    found = retrieve(q, regulation.search, k=8, rules=rules)
-    assert _decide(regulation.search, settings, rules)(q, found, rules).action == "answer"
+    question = "Quy định 12-QĐ/TW yêu cầu gì?"
+    assert _decided(regulation.search, settings, question, rules).action == "answer"
     off = rules.without(NAMED_CODE_FOUND.name)
-    assert _decide(regulation.search, settings, off)(q, found, off).why == "low relevance"
+    assert _decided(regulation.search, settings, question, off).why == "low relevance"
 
 
 class _TopicEmbedder:
