@@ -22,6 +22,7 @@ from answering.retrieve import retrieve
 from answering.topic_gate import TopicGate
 from answering.types import Answer, Citation, Decision, Draft, Found, Question, StreamEvent
 from answering.understand import understand
+from answering.validity import Validity
 from core.rules import Rules, rule
 from answering.llm import ChatBackend, resolve_chat
 
@@ -48,6 +49,7 @@ class Answerer:
         self.decide = Decide(search, self.gate, settings, local_model=self.local_model,
                              can_generate=lambda: self.backend.chat is not None)
         self.generate = Generate(search, local_model=self.local_model)
+        self.validity = Validity(search)
 
     def with_rules(self, rules: Rules) -> "Answerer":
         """The same answerer (search, model, topic gate) with other rules: for ablation."""
@@ -84,6 +86,13 @@ class Answerer:
     def astream(self, question: str, lang: str | None = None) -> AsyncIterator[StreamEvent]:
         return self._run(question, lang, stream=True)
 
+    def _decide(self, question: Question, found: Found, rules: Rules) -> Decision:
+        """Decide, with what the documents say of their own standing: a question about whether a
+        named document is in force is answered from that; any answer about or citing a replaced
+        document opens with what replaced it."""
+        decision = self.validity.decide(question, rules) or self.decide(question, found, rules)
+        return self.validity.annotate(question, decision, rules)
+
     # -- the driver ----------------------------------------------------------------------------
     async def _run(self, text: str, lang: str | None, *, stream: bool) -> AsyncIterator[StreamEvent]:
         rules, timings, trace = self.rules, {}, []
@@ -97,11 +106,13 @@ class Answerer:
         timings["retrieve_ms"] = (time.perf_counter() - t0) * 1000
         trace.append({"stage": "retrieve", "passages": len(found.passages),
                       "relevance": round(found.result.relevance, 4), "article_chunks": len(found.article_ids)})
-        decision = await asyncio.to_thread(self.decide, question, found, rules)
+        found = await asyncio.to_thread(self.validity.rerank, question, found, rules)
+        decision = await asyncio.to_thread(self._decide, question, found, rules)
         timings["context_ms"] = (time.perf_counter() - t0) * 1000 - timings["retrieve_ms"]
         trace.append({"stage": "decide", "action": decision.action, **({"why": decision.why} if decision.why else {}),
                       **({"compose": decision.compose, "sources": [p.chunk_id for p in decision.sources],
-                          "ambiguous": len(decision.ambiguous)} if decision.action == "answer" else {})})
+                          "ambiguous": len(decision.ambiguous)} if decision.action == "answer" else {}),
+                      **({"notice": decision.notice} if decision.notice else {})})
         run = _Run(self, question, found, decision, timings, trace)
         if decision.action == "abstain":
             yield StreamEvent("final", answer=run.refusal("abstain"))
@@ -109,6 +120,12 @@ class Answerer:
         yield StreamEvent("sources", sources=[{"n": i, "title": p.title or p.source, "source": p.source}
                                               for i, p in enumerate(decision.sources, 1)],
                           needs_llm=decision.compose == "generate")
+        if decision.compose == "registry":
+            used = tuple(range(1, len(decision.sources) + 1))
+            answer = run.make(Draft(decision.written, used, "registry", messages(question.lang)["_version"]))
+            answer.abstained = decision.why == "status not stated"
+            yield StreamEvent("final", answer=answer)
+            return
         if decision.compose == "digest":
             yield StreamEvent("final", answer=run.make(quote.digest_answer(question, decision)))
             return
@@ -241,14 +258,19 @@ class _Run:
         q, d, timings = self.question, self.decision, self.timings
         timings["total_ms"] = timings.get("retrieve_ms", 0) + sum(v for k, v in timings.items() if k.startswith("llm_"))
         citations = []
-        for n in draft.used:
-            p, text = d.sources[n - 1], d.excerpts[n - 1]
-            excerpt = text if len(text) <= 400 else text[:400].rsplit(" ", 1)[0] + " …"
+        used, text = draft.used, draft.text
+        if d.notice:  # what replaced a document it is about or cites, first (validity.REPLACED_NOTICE)
+            text = f"{d.notice}\n\n{text}"
+            used = tuple(used) + tuple(range(len(d.sources) + 1, len(d.sources) + len(d.notice_sources) + 1))
+        sources, excerpts = d.sources + d.notice_sources, d.excerpts + d.notice_excerpts
+        for n in used:
+            p, text_n = sources[n - 1], excerpts[n - 1]
+            excerpt = text_n if len(text_n) <= 400 else text_n[:400].rsplit(" ", 1)[0] + " …"
             citations.append(Citation(n, p.doc_id, p.source, p.title, p.codes, p.locator, excerpt, p.chunk_id))
         self.trace.append({"stage": "answer", "mode": draft.mode,
-                           "cites": list(draft.used)})
+                           "cites": list(used)})
         return Answer(
-            question=q.text, text=draft.text, lang=q.lang, abstained=False, grounded=bool(citations),
+            question=q.text, text=text, lang=q.lang, abstained=False, grounded=bool(citations),
             citations=citations, passages=[p.to_dict() for p in (passages if passages is not None else self.found.passages)],
             model=self.a.backend.name if draft.mode.startswith("llm") else "extractive",
             prompt_version=draft.prompt_version, mode=draft.mode, checks=list(self.problems),

@@ -86,12 +86,16 @@ class Decision:
     """decide: answer or not, from which sources, and how to compose the answer."""
     action: str  # "answer" | "abstain"
     why: str = ""  # for an abstention: "nothing found", "low relevance", "no such article", "off-topic"
-    compose: str = ""  # "digest" | "quote" | "generate" | "extractive" (no chat model)
+    compose: str = ""  # "digest" | "quote" | "generate" | "extractive" (no chat model) | "registry"
     sources: tuple[Passage, ...] = ()  # numbered 1..n in the prompt and the citations
     excerpts: tuple[str, ...] = ()  # what the model sees (or the quote is chosen from) of each source
     ambiguous: tuple[dict, ...] = ()  # documents an ambiguous code names
     sentence_scores: dict = field(default_factory=dict, compare=False)  # squashed sentence -> closeness
     digest: tuple | None = None  # (title, articles left out, the first one left out)
+    written: str = ""  # compose "registry": the answer, written from the document registry
+    notice: str = ""  # what replaced a document the answer is about or cites (opens the answer)
+    notice_sources: tuple[Passage, ...] = ()  # what the notice cites, numbered after `sources`
+    notice_excerpts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

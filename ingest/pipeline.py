@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from ingest.chunking import chunk_text
+from ingest.facts import FACTS_VERSION, document_facts, genre, own_code
 from text.codes import find_codes
 from text.dates import find_dates
 from text.language import detect
@@ -38,7 +39,8 @@ SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".pdf", ".docx", ".html", ".ht
 #    này, …" is a reference); Arabic headings need a number or an ordinal; the locator is the number.
 # 5: a document in the official layout is titled by its type and subject lines ("QUY ĐỊNH VỀ …"),
 #    not by the issuer on its first line.
-PIPELINE_VERSION = 5
+# 6: the Politburo's "QĐi" codes (07-QĐi/TW); document facts (ingest.facts) in the metadata.
+PIPELINE_VERSION = 6
 
 
 @dataclass
@@ -116,16 +118,31 @@ def prepare(text: str, source: str, *, title: str | None = None, kind: str = "tx
     head_dates = find_dates(display[:600])
     if head_dates:
         meta["date"] = head_dates[0]
+    own = own_code(display, title)
+    meta.update(genre=genre(display), own_code=own.key if own else None, facts_version=FACTS_VERSION)
     chunks = []
     for c in chunk_text(display, target=target, maximum=maximum):
         chunk_id = hashlib.sha256(f"{doc_id}|{content_hash}|{c.ordinal}".encode()).hexdigest()[:32]
         chunks.append(ChunkRow(chunk_id, doc_id, c.ordinal, c.text, c.start, c.end, c.locator,
                                [k.key for k in find_codes(c.text)], detect(c.text, default=lang),
                                " ".join(terms(c.text))))
+    meta["facts"] = [dict(f.to_dict(), chunk=_chunk_at(chunks, f.start), quote=display[f.start:f.end].strip()[:400])
+                     for f in document_facts(display, own)]
     stamp = now()
     doc = DocumentRow(doc_id, source, title, lang, kind, codes, dates[:50], content_hash,
                       len(chunks), len(display), stamp, stamp, meta)
     return Prepared(doc, chunks)
+
+
+def _chunk_at(chunks: list[ChunkRow], offset: int) -> int:
+    """The ordinal of the chunk that holds ``offset`` (a fact's sentence), or the nearest before."""
+    best = 0
+    for c in chunks:
+        if c.start <= offset:
+            best = c.ordinal
+        if c.start <= offset < c.end:
+            return c.ordinal
+    return best
 
 
 def expand(inputs: Iterable[str]) -> Iterator[str]:

@@ -12,7 +12,7 @@ import logging
 import sys
 from pathlib import Path
 
-from partybot.cli_docs import cmd_docs_check, cmd_docs_list, cmd_docs_remove, cmd_ingest, ingest_items
+from partybot.cli_docs import cmd_docs_check, cmd_docs_list, cmd_docs_remove, cmd_docs_show, cmd_ingest, ingest_items
 from partybot.cli_docs import progress_bar as _progress
 from partybot.cli_docs import services as _services
 from core.errors import PartybotError
@@ -305,6 +305,11 @@ def build_parser() -> argparse.ArgumentParser:
     dl = docs.add_parser("list", help="list indexed documents")
     dl.add_argument("--json", action="store_true")
     dl.set_defaults(func=cmd_docs_list)
+    ds = docs.add_parser("show", help="what the documents say about a code: status, dates, relations")
+    ds.add_argument("code", nargs="?", help="a document code (37-QĐ/TW, \"QĐ 37\"); none: every code")
+    ds.add_argument("--lang", choices=["vi", "en", "ar"], default="en")
+    ds.add_argument("--json", action="store_true")
+    ds.set_defaults(func=cmd_docs_show)
     dr = docs.add_parser("remove", parents=[no_wait],
                          help="remove a document by id, id prefix (4+ characters), source or file name")
     dr.add_argument("id")

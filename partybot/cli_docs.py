@@ -103,6 +103,58 @@ def cmd_docs_list(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_docs_show(args, settings: Settings) -> int:
+    """What the documents say about one code (or, without a code, every code they name)."""
+    from answering.validity import Cites, describe, label
+    from ingest.sources import shown
+    from retrieval.registry import record_dict, registry_of
+    from text.codes import find_codes
+    from vectorstore.catalog import Catalog
+
+    registry = registry_of(Catalog(settings.catalog_path))
+    if not args.code:
+        records = registry.all()
+        if args.json:
+            print(json.dumps([record_dict(r, registry) for r in records], ensure_ascii=False, indent=1))
+            return 0
+        if not records:
+            print("no codes yet: run `partybot ingest PATH`")
+        for r in records:
+            status = registry.status(r)
+            state = {"replaced": f"replaced by {status.current.display if status.current else '?'}",
+                     "in_force_stated": "in force (as stated)", "disputed": "disputed",
+                     "unknown": "status unknown"}[status.state]
+            issued = r.issued()
+            text = "text ingested" if r.texts else f"mentioned in {len(r.mentioned_in)}"
+            print(f"{r.code.display:16} {state:26} {issued[0] if issued else '':10}  {text}")
+        return 0
+    codes = find_codes(args.code)
+    records = [rec for c in codes for rec in registry.find(c)]
+    if not records:
+        from answering.prompts import messages
+
+        print(messages(args.lang)["validity"]["unknown_code"].format(code=shown(args.code)), file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps([record_dict(r, registry) for r in records], ensure_ascii=False, indent=1))
+        return 0
+    for rec in records:
+        cites = Cites(_NoPassages())
+        print(f"{label(rec.code, args.lang)}")
+        for line in describe(rec, registry, args.lang, cites):
+            print(f"  {line}")
+        for n, (p, quote) in enumerate(zip(cites.passages, cites.quotes), 1):
+            print(f"  [{n}] {shown(p.source)}: «{shown(quote)}»")
+    return 0
+
+
+class _NoPassages:
+    """Citations by the facts' own sentences (the command loads no search)."""
+
+    def passage(self, chunk_id: str):
+        return None
+
+
 def cmd_docs_remove(args, settings: Settings) -> int:
     from ingest.sources import shown
 

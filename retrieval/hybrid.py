@@ -19,6 +19,7 @@ import numpy as np
 
 from core.rules import Rules, rule
 from retrieval.bm25 import BM25
+from retrieval.registry import Registry
 from text.codes import Code, find_codes, parse_key
 from text.language import detect
 from text.tokenize import terms
@@ -112,6 +113,8 @@ class _Snapshot:
                 by_code[key].append(i)
         self.chunks_by_code = [(parse_key(key), idx) for key, idx in by_code.items()]
         self.chunks_by_doc = dict(by_doc)
+        self.chunk_at = {(c.doc_id, c.ordinal): c.chunk_id for c in chunks}
+        self.registry: Registry | None = None  # built on first use (HybridSearch.registry)
 
     def chunks_with_code(self, qcodes: list[Code]) -> list[int]:
         """Indices (in chunk order) of the chunks carrying a code that matches one of ``qcodes``."""
@@ -190,6 +193,15 @@ class HybridSearch:
     # -- reading the index by id, code and document (for the answering stages) ------------------
     def document(self, doc_id: str) -> DocumentRow | None:
         return self.snapshot().docs.get(doc_id)
+
+    def registry(self) -> Registry:
+        """What the indexed documents say about each code (``retrieval.registry``), built once
+        per catalog generation."""
+        snap = self.snapshot()
+        with self._lock:
+            if snap.registry is None:
+                snap.registry = Registry.from_documents(snap.docs.values(), snap.chunk_at)
+            return snap.registry
 
     def passage(self, chunk_id: str) -> Passage | None:
         snap = self.snapshot()

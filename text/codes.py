@@ -17,7 +17,7 @@ from text.scripts import is_arabic
 
 # Folded (ASCII, lower-case) type abbreviation -> display form.
 TYPES = {
-    "nq": "NQ", "qd": "QĐ", "ct": "CT", "kl": "KL", "ctr": "CTr", "hd": "HD", "tb": "TB",
+    "nq": "NQ", "qd": "QĐ", "qdi": "QĐi", "ct": "CT", "kl": "KL", "ctr": "CTr", "hd": "HD", "tb": "TB",
     "qc": "QC", "kh": "KH", "bc": "BC", "ttr": "TTr", "cv": "CV", "ql": "QL",
 }
 
@@ -26,7 +26,7 @@ _TYPE_WORDS: dict[str, tuple[str, ...]] = {
     "nghi quyet": ("NQ",), "quy dinh": ("QĐ",), "quyet dinh": ("QĐ",), "chi thi": ("CT",),
     "ket luan": ("KL",), "chuong trinh": ("CTr",), "huong dan": ("HD",), "thong bao": ("TB",),
     "quy che": ("QC",), "ke hoach": ("KH",),
-    "resolution": ("NQ",), "regulation": ("QĐ",), "decision": ("QĐ",), "directive": ("CT",),
+    "resolution": ("NQ",), "regulation": ("QĐ",), "reg": ("QĐ",), "decision": ("QĐ",), "directive": ("CT",),
     "conclusion": ("KL",), "programme": ("CTr",), "program": ("CTr",), "guideline": ("HD",),
     "guidance": ("HD",), "instruction": ("HD",), "notice": ("TB",), "plan": ("KH",),
     # Arabic, after folding (ة -> ه, أ -> ا); "قرار" translates both resolution and decision.
@@ -81,12 +81,19 @@ class Code:
         return f"{base}/{self.issuer.lower()}" if self.issuer else base
 
     def matches(self, other: Code) -> bool:
-        if self.number != other.number or self.type != other.type:
+        if self.number != other.number:
             return False
-        return self.issuer is None or other.issuer is None or self.issuer == other.issuer
+        if self.issuer is None or other.issuer is None:
+            # "Quy định 07" may be 07-QĐi/TW: the Politburo's QĐi regulations are regulations
+            return _base_type(self.type) == _base_type(other.type)
+        return self.type == other.type and self.issuer == other.issuer
 
     def __str__(self) -> str:
         return self.display
+
+
+def _base_type(t: str) -> str:
+    return "QĐ" if t == "QĐi" else t
 
 
 def _is_year(n: int) -> bool:

@@ -43,10 +43,9 @@ def _iso(y: int, m: int, d: int | None) -> str | None:
         return None
 
 
-def find_dates(text: str) -> list[str]:
-    """ISO dates in order of appearance, without duplicates; month-only dates as ``YYYY-MM``."""
-    folded = fold(text)
-    found: list[tuple[int, str]] = []
+def _found(folded: str) -> list[tuple[int, int, str]]:
+    """(start, end, ISO date) of each date in folded text, in order."""
+    found: list[tuple[int, int, str]] = []
     taken: list[tuple[int, int]] = []
     for pattern, kind in _PATTERNS:
         for m in pattern.finditer(folded):
@@ -66,13 +65,30 @@ def find_dates(text: str) -> list[str]:
             else:
                 iso = _iso(int(g[1]), _month(g[0]) or 0, None)
             if iso:
-                found.append((m.start(), iso))
+                found.append((m.start(), m.end(), iso))
                 taken.append((m.start(), m.end()))
+    return sorted(found)
+
+
+def find_dates(text: str) -> list[str]:
+    """ISO dates in order of appearance, without duplicates; month-only dates as ``YYYY-MM``."""
     out: list[str] = []
-    for _, iso in sorted(found):
+    for _, _, iso in _found(fold(text)):
         if iso not in out:
             out.append(iso)
     return out
+
+
+def date_mentions(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, ISO date) of each date written in ``text``, positions in ``text`` itself."""
+    folded: list[str] = []
+    where: list[int] = []  # index in text of each folded character
+    for i, ch in enumerate(text):
+        f = fold(ch) if not ch.isspace() else " "
+        folded.append(f)
+        where += [i] * len(f)
+    where.append(len(text))
+    return [(where[s], where[e - 1] + 1, iso) for s, e, iso in _found("".join(folded))]
 
 
 # Dates written with a numeric month, on the display form (not folded). The sources (Arabic)

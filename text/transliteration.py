@@ -117,3 +117,22 @@ def annotate_places(text: str, lang: str) -> str:
     for at, label in reversed(marks):
         text = text[:at] + label + text[at:]
     return text
+
+
+_LOCALITY = re.compile(r"\b(?:thanh pho|huyen|province|provincial|city|municipal|district)\b"
+                       r"|(?:مقاطعه|محافظه|مدينه|بمدينه|بمقاطعه|الاقليميه|هانوي)")
+
+
+@lru_cache(maxsize=1)
+def _place_names() -> re.Pattern:
+    names = [fold(line.strip()) for line in PLACES_FILE.read_text(encoding="utf-8").splitlines() if line.strip()]
+    names += ["hanoi", "saigon", "ho chi minh"]
+    return re.compile(rf"\b(?:{'|'.join(sorted(map(re.escape, names), key=len, reverse=True))})\b")
+
+
+def names_place(text: str) -> bool:
+    """Whether ``text`` names a province or city (in Latin letters or Arabic transliteration), or
+    a locality ("tỉnh", "city", "مقاطعة")."""
+    folded = fold(text)
+    return bool(_place_names().search(folded) or _LOCALITY.search(folded)
+                or annotate_places(text, "en") != text)

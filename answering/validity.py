@@ -1,0 +1,263 @@
+"""Stage 2b, validity: which document is in force.
+
+What the indexed documents say about a code (``retrieval.registry``) decides three things:
+- a question about a document's standing ("còn hiệu lực không?", "what replaced …?", "has it been
+  amended?", "which document guides it?") is answered from those statements, each cited, in the
+  asker's language; when they do not say, the answer says so;
+- an answer about, or citing, a replaced document opens with what replaced it;
+- among passages that match about as well, those of a document in force, of the regulation's own
+  text, and of the central level (unless the question names a place) come first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from answering.prompts import messages
+from answering.types import Decision, Found, Question
+from core.rules import Rules, rule
+from retrieval.hybrid import Passage
+from retrieval.registry import GENRE_RANK, Evidence, Record, Registry
+from text.codes import Code
+from text.relations import asks_about_version
+from text.terminology import body, type_name
+from text.transliteration import names_place
+
+VALIDITY_ANSWER = rule(
+    "validity-answer", "decide",
+    "a question about a document's standing (in force? replaced? amended? guided by?) is answered "
+    "from what the documents state about that document, each statement cited, and not from the "
+    "passage that shares most words with it")
+REPLACED_NOTICE = rule(
+    "replaced-notice", "compose",
+    "a member must not act on a text that no longer governs: an answer about, or citing, a "
+    "document the sources say was replaced opens with what replaced it")
+PREFER_IN_FORCE = rule(
+    "prefer-in-force", "decide",
+    "of documents that match a question about as well, one the sources say was replaced comes "
+    "after those in force")
+AUTHORITY = rule(
+    "authority", "decide",
+    "of documents that match a question about as well, the regulation's own text outranks a "
+    "summary or news about it, and the central level outranks a local one unless the question "
+    "names a place")
+NEAR = 0.9  # "about as well": a document's best passage scores at least this share of the best
+
+_MONTHS = {"en": "January February March April May June July August September October November December".split(),
+           "ar": "يناير فبراير مارس أبريل مايو يونيو يوليو أغسطس سبتمبر أكتوبر نوفمبر ديسمبر".split()}
+
+
+def fmt_date(iso: str, lang: str) -> str:
+    """2022-07-06 as 06/7/2022, 6 July 2022 or 6 يوليو 2022 (a month alone: 12/2022, …)."""
+    parts = iso.split("-")
+    if len(parts) < 2 or not all(p.isdigit() for p in parts):
+        return iso
+    y, m = int(parts[0]), int(parts[1])
+    d = int(parts[2]) if len(parts) > 2 else None
+    if lang == "vi":
+        return f"{d:02d}/{m}/{y}" if d else f"{m}/{y}"
+    month = _MONTHS.get(lang, _MONTHS["en"])[m - 1]
+    return f"{d} {month} {y}" if d else f"{month} {y}"
+
+
+def label(code: Code, lang: str) -> str:
+    return f"{type_name(code.type, lang)} {code.display}"
+
+
+class Cites:
+    """The passages an answer cites, numbered in order of first use."""
+
+    def __init__(self, search, first: int = 1):
+        self.search, self.first = search, first
+        self.passages: list[Passage] = []
+        self.quotes: list[str] = []
+
+    def n(self, ev: Evidence) -> int:
+        for i, p in enumerate(self.passages):
+            if p.chunk_id == ev.chunk_id:
+                return self.first + i
+        passage = self.search.passage(ev.chunk_id)
+        if passage is None:  # the catalog changed under us: cite the document by its name
+            passage = Passage(ev.chunk_id, ev.doc_id, ev.source, ev.title, ev.quote, "", [], None)
+        self.passages.append(passage)
+        self.quotes.append(ev.quote or passage.text)
+        return self.first + len(self.passages) - 1
+
+
+def _when(registry: Registry, code: Code, lang: str) -> str:
+    rec = registry.records.get(code.key)
+    issued = rec.issued() if rec else None
+    return messages(lang)["validity"]["when"].format(date=fmt_date(issued[0], lang)) if issued else ""
+
+
+def standing(record: Record, registry: Registry, lang: str, cites: Cites) -> tuple[list[str], bool]:
+    """Whether ``record``'s document is in force, as sentences; and whether the sources say."""
+    msg, name = messages(lang)["validity"], label(record.code, lang)
+    status = registry.status(record)
+    if status.state == "replaced":
+        first = status.by[0]
+        lines = [msg["replaced"].format(label=name, by=label(first.other, lang), when=_when(registry, first.other, lang),
+                                        n=cites.n(first.evidence))]
+        prev = first.other
+        for nxt in status.chain[1:]:
+            rel = registry.records[prev.key].related("replaces", acting=False)[0]
+            lines.append(msg["replaced_chain"].format(by=label(prev, lang), next=label(nxt, lang),
+                                                      when=_when(registry, nxt, lang), n=cites.n(rel.evidence)))
+            prev = nxt
+        if len(status.chain) > 1:
+            lines.append(msg["governs_now"].format(current=label(status.current, lang)))
+        return lines, True
+    if status.state == "disputed":
+        items = "; ".join(f"{label(r.other, lang)} [{cites.n(r.evidence)}]" for r in status.by)
+        return [msg["disputed"].format(label=name, list=items)], True
+    effective = record.effective()
+    if effective and effective[0] != "signing":
+        return [msg["in_force"].format(label=name, date=fmt_date(effective[0], lang), n=cites.n(effective[1]))], True
+    if effective:
+        return [msg["in_force_signing"].format(label=name, n=cites.n(effective[1]))], True
+    return [msg["unknown"].format(label=name)], False
+
+
+def _relations(record: Record, registry: Registry, kind: str, lang: str, cites: Cites) -> list[str]:
+    msg = messages(lang)["validity"]
+    key = {"amends": "amended", "implements": "implemented"}.get(kind)
+    out = []
+    if key:
+        out += [msg[key].format(label=label(record.code, lang), other=label(r.other, lang),
+                                when=_when(registry, r.other, lang), n=cites.n(r.evidence))
+                for r in record.related(kind, acting=False)]
+    out += [msg[kind].format(label=label(record.code, lang), other=label(r.other, lang), n=cites.n(r.evidence))
+            for r in record.related(kind, acting=True)]
+    return out
+
+
+def describe(record: Record, registry: Registry, lang: str, cites: Cites) -> list[str]:
+    """Everything known about one code, each fact cited: for /doc and `partybot docs show`."""
+    msg, name = messages(lang)["validity"], label(record.code, lang)
+    lines: list[str] = []
+    years = record.issue_years()
+    if len(years) > 1:
+        lines.append(msg["several"].format(code=record.code.display, years=", ".join(years)))
+    issued = record.issued()
+    if issued:
+        lines.append(msg["issued"].format(label=name, date=fmt_date(issued[0], lang), n=cites.n(issued[1])))
+    issuer = record.first("issuer")
+    if issuer and body(issuer[0]):
+        lines.append(msg["issued_by"].format(body=body(issuer[0]).name(lang), n=cites.n(issuer[1])))
+    about = record.first("about")
+    if about:
+        lines.append(msg["about"].format(about=about[0], n=cites.n(about[1])))
+    lines += standing(record, registry, lang, cites)[0]
+    for kind in ("replaces", "amends", "implements"):
+        lines += _relations(record, registry, kind, lang, cites)
+    if record.texts:
+        best = min(record.texts, key=lambda e: GENRE_RANK.get(e.genre, 3))
+        lines.append(msg["text_ingested"].format(genre=msg[f"genre_{best.genre}"], title=best.title or best.source))
+    else:
+        lines.append(msg["not_ingested"].format(n=len(record.mentioned_in)))
+    return lines
+
+
+class Validity:
+    def __init__(self, search):
+        self.search = search
+
+    def _records(self, question: Question) -> list[Record]:
+        registry = self.search.registry()
+        out: list[Record] = []
+        for code in question.codes:
+            for rec in registry.find(code):
+                if rec not in out:
+                    out.append(rec)
+        return out
+
+    def decide(self, question: Question, rules: Rules) -> Decision | None:
+        """The answer to a question about a named document's standing, from the registry; None
+        when the question is about content, or the registry has nothing on what it asks."""
+        if not question.codes or not rules.on(VALIDITY_ANSWER):
+            return None
+        kind = asks_about_version(question.text)
+        records = self._records(question) if kind else []
+        if not records:
+            return None
+        registry, cites = self.search.registry(), Cites(self.search)
+        lines: list[str] = []
+        said = False
+        for rec in records:
+            state = registry.status(rec).state
+            if kind == "status":
+                sentences, known = standing(rec, registry, question.lang, cites)
+                if state == "replaced":  # "is it still in force?" — no
+                    sentences = [f'{messages(question.lang)["validity"]["no"]} {sentences[0]}', *sentences[1:]]
+                lines += sentences
+                said = said or known
+                if known:
+                    lines += _relations(rec, registry, "amends", question.lang, cites)
+                continue
+            if state in ("replaced", "disputed") or (kind == "replaces" and state == "in_force_stated"):
+                lines += standing(rec, registry, question.lang, cites)[0]
+                said = said or kind == "replaces"
+            related = _relations(rec, registry, kind, question.lang, cites)
+            lines += related
+            said = said or bool(related)
+        if not said and kind != "status":
+            return None  # "guidance", "implementation" in a question about content: the search answers
+        return Decision("answer", compose="registry", sources=tuple(cites.passages), excerpts=tuple(cites.quotes),
+                        written=" ".join(lines), why="" if said else "status not stated")
+
+    def annotate(self, question: Question, decision: Decision, rules: Rules) -> Decision:
+        """Open the answer with what replaced the documents it is about or cites (REPLACED_NOTICE)."""
+        if not rules.on(REPLACED_NOTICE) or decision.compose == "registry":
+            return decision
+        registry = self.search.registry()
+        codes = [r.code for r in self._records(question)]
+        for p in decision.sources:
+            own = (self.search.document(p.doc_id).meta or {}).get("own_code") if self.search.document(p.doc_id) else None
+            codes += [registry.records[own].code] if own in registry.records else []
+        cites = Cites(self.search, first=len(decision.sources) + 1)
+        notes: list[str] = []
+        msg = messages(question.lang)["validity"]
+        for code in dict.fromkeys(codes):
+            rec = registry.records.get(code.key)
+            status = registry.status(rec) if rec else None
+            if status is None or status.state != "replaced":
+                continue
+            by = status.current or status.by[0].other
+            rel = status.by[0]
+            notes.append(msg["notice"].format(label=label(code, question.lang), by=label(by, question.lang),
+                                              when=_when(registry, by, question.lang), n=cites.n(rel.evidence)))
+        if not notes:
+            return decision
+        return replace(decision, notice=" ".join(notes), notice_sources=tuple(cites.passages),
+                       notice_excerpts=tuple(cites.quotes))
+
+    def rerank(self, question: Question, found: Found, rules: Rules) -> Found:
+        """PREFER_IN_FORCE and AUTHORITY: reorder the documents whose best passage matches about
+        as well as the best one; the others keep their places."""
+        use_force, use_authority = rules.on(PREFER_IN_FORCE), rules.on(AUTHORITY)
+        if not (use_force or use_authority) or not found.passages:
+            return found
+        registry = self.search.registry()
+        top = found.passages[0].score
+        place = names_place(question.text)
+        best: dict[str, tuple] = {}
+        for i, p in enumerate(found.passages):
+            if p.doc_id in best:
+                continue
+            doc = self.search.document(p.doc_id)
+            meta = (doc.meta or {}) if doc else {}
+            own = registry.records.get(meta.get("own_code") or "")
+            replaced = bool(own) and registry.status(own).state == "replaced"
+            local = bool(own) and own.level == "local"
+            near = top > 0 and p.score >= NEAR * top
+            key = (0 if near else 1,
+                   int(replaced) if (use_force and near) else 0,
+                   GENRE_RANK.get(meta.get("genre", "news"), 3) if (use_authority and near) else 0,
+                   int(local and not place) if (use_authority and near) else 0,
+                   i)
+            best[p.doc_id] = key
+        order = sorted(best, key=lambda d: best[d])
+        if order == list(best):
+            return found
+        ranked = tuple(p for d in order for p in found.passages if p.doc_id == d)
+        return replace(found, passages=ranked)

@@ -1,0 +1,324 @@
+"""Document facts, read at ingest from the text in any of the three languages: what kind of
+document it is (the regulation's own text, a summary laid out like it, or news), and for every
+code it names, the facts it states: issued on, issued by, about, effective from, and relations to
+other codes (replaces, amends, implements).
+
+Each fact keeps where it was read (its sentence, so an answer can cite it) and how sure the
+reading is: an explicit code on both sides of an unambiguous verb is surer than a relation whose
+acting document is "this regulation" or left unsaid, or one read from a verb as common as
+"thực hiện" (carry out). Pure functions: no model, no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+
+from text.codes import Code, code_mentions
+from text.dates import date_mentions
+from text.normalize import fold
+from text.relations import ABOUT, EFFECT, ISSUED, PASSIVE_BEFORE, SIGNING, cues, self_mentions
+from text.terminology import bodies_in
+
+FACTS_VERSION = 1
+KINDS = ("issued", "effective", "issuer", "about", "replaces", "amends", "implements")
+
+# Between a code and its own date: "37-QĐ/TW, ngày 01/11/2011", "30-QĐ/TW of 26 July 2016",
+# "105-QĐ/TW الصادرة في 19 ديسمبر 2017" (folded).
+_DATE_AFTER_CODE = re.compile(r"\s*[,(]?\s*(?:ngay|of|dated|issued on|on|بتاريخ|المورخ(?:ه)?(?: في)?|الصادر(?:ه)? (?:في|بتاريخ)|في)?\s*$")
+_SUMMARY = re.compile(r"\b(?:ban tom tat|tom tat|summary|abridged)\b|(?:ملخص|موجز)")
+_NUMBER_LINE = re.compile(r"^(?:số|so|no\.?|رقم)\s*[:.]?\s*\d", re.I)
+_PLACE_DATE_LINE = re.compile(r"^[^,\n]{2,40},\s*(?:ngày|ngay)\s+\d", re.I)
+# A sentence ends at . ! ? ؟ ; or a line end, but not at the dot of "No. 22", "Art. 5", "số."
+_END = re.compile(r"(?<!\bNo)(?<!\bno)(?<!\bNos)(?<!\bArt)(?<!\bart)(?<!\bSt)(?<!\bMr)(?<!\bDr)"
+                  r"[.!?؟;]+(?=\s|$)(?!\s+\d)|\n")
+_TRAILING = re.compile(r"(?:\s*(?:,|\bvà\b|\band\b|\bو))?\s*(?:\b(?:Quy định|Nghị quyết|Chỉ thị|Kết luận|Hướng dẫn|"
+                       r"Regulation|Resolution|Directive|Conclusion|Guideline|اللائحة|القرار|التوجيه)\s*)?"
+                       r"(?:\b(?:số|No\.?)\s*)?$", re.I)
+_YEAR = re.compile(r"\b(?:nam|in|year)\s+((?:19|20)\d\d)\b|(?:عام|سنه)\s+((?:19|20)\d\d)")
+_NEAR = 120  # characters between a relation's verb and the codes it joins
+
+
+@dataclass(frozen=True)
+class Fact:
+    code: str  # the code the fact is about (Code.key), e.g. "69-qd/tw"
+    kind: str  # one of KINDS
+    value: str  # an ISO date, "signing", a body key, a phrase, or the other code's key
+    start: int  # the sentence it was read from, in the document's text
+    end: int
+    confidence: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def genre(text: str) -> str:
+    """"official" (the official layout: the number line "Số …" and the place-and-date line in
+    the heading), "summary" (that layout, but the text says it is a summary) or "news"."""
+    head = [line.strip() for line in text.split("\n")[:40] if line.strip()][:14]
+    official = any(_NUMBER_LINE.match(line) for line in head) and any(_PLACE_DATE_LINE.match(line) for line in head)
+    if not official:
+        return "news"
+    return "summary" if _SUMMARY.search(fold(" ".join(head) + " " + text[:1500])) else "official"
+
+
+def document_facts(text: str, own: Code | None) -> list[Fact]:
+    """The facts ``text`` states, about its own code (``own``, see :func:`own_code`; what "this
+    regulation" or an unsaid subject refers to) and about every code it mentions."""
+    known = [c for _, _, _, c, _ in code_mentions(text) if c.issuer]
+    facts: list[Fact] = []
+    facts += _heading_date(text, own)
+    for start, end in _sentences(text):
+        facts += _sentence_facts(text, start, end, own, known)
+    best: dict[tuple[str, str, str], Fact] = {}
+    for f in facts:
+        k = (f.code, f.kind, f.value)
+        if k not in best or f.confidence > best[k].confidence:
+            best[k] = f
+    return sorted(best.values(), key=lambda f: (f.start, f.kind))
+
+
+def _sentences(text: str) -> list[tuple[int, int]]:
+    out, pos = [], 0
+    for m in _END.finditer(text):
+        if text[pos:m.end()].strip():
+            out.append((pos, m.end()))
+        pos = m.end()
+    if text[pos:].strip():
+        out.append((pos, len(text)))
+    return out
+
+
+def own_code(text: str, title: str | None = None) -> Code | None:
+    """The code of the document itself: the official layout's number line ("Số 37-QĐ/TW"); else
+    the one full code its title names; else the full code it mentions most, if strictly most."""
+    for line in [line.strip() for line in text.split("\n")[:40] if line.strip()][:14]:
+        if _NUMBER_LINE.match(line):
+            found = [c for _, _, _, c, _ in code_mentions(line) if c.issuer]
+            if found:
+                return found[0]
+    first_line = title or next((line for line in text.split("\n") if line.strip()), "")
+    in_title = list(dict.fromkeys(c for _, _, _, c, _ in code_mentions(first_line) if c.issuer))
+    if len(in_title) == 1:
+        return in_title[0]
+    mentions = [c for _, _, _, c, _ in code_mentions(text)]
+    full = [c for c in mentions if c.issuer]
+    counts: dict[Code, int] = {}
+    for c in mentions:
+        fits = [k for k in dict.fromkeys(full) if c.matches(k)]
+        if len(fits) == 1:
+            counts[fits[0]] = counts.get(fits[0], 0) + 1
+    ranked = sorted(counts.items(), key=lambda kv: -kv[1])
+    if ranked and (len(ranked) == 1 or ranked[0][1] > ranked[1][1]):
+        return ranked[0][0]
+    return None
+
+
+def _heading_date(text: str, own: Code | None) -> list[Fact]:
+    """The official layout's "Hà Nội, ngày 06 tháng 7 năm 2022": the date of issue."""
+    if own is None or genre(text) == "news":
+        return []
+    pos = 0
+    for line in text.split("\n")[:20]:
+        if _PLACE_DATE_LINE.match(line.strip()):
+            dates = date_mentions(line)
+            if dates:
+                return [Fact(own.key, "issued", dates[0][2], pos, pos + len(line), 0.95)]
+        pos += len(line) + 1
+    return []
+
+
+def _resolve(code: Code, known: list[Code]) -> tuple[Code, float]:
+    """A partial code ("Quy định 69") as the one full code of the same document it fits."""
+    if code.issuer:
+        return code, 0.0
+    fits = list(dict.fromkeys(k for k in known if code.matches(k)))
+    return (fits[0], 0.05) if len(fits) == 1 else (code, 0.15)
+
+
+def _sentence_facts(text: str, s0: int, s1: int, own: Code | None, known: list[Code]) -> list[Fact]:
+    sentence = text[s0:s1]
+    folded = _folded(sentence)
+    mentions = []  # (start, end, code, uncertainty), positions in the sentence
+    seen_spans = set()
+    for start, end, _, code, _ in code_mentions(sentence):
+        if (start, end) in seen_spans:
+            continue  # one reading per mention ("قرار": NQ or QĐ): the first
+        seen_spans.add((start, end))
+        resolved, doubt = _resolve(code, known)
+        mentions.append((start, end, resolved, doubt))
+    selfs = [(s, e) for s, e in _map_spans(sentence, self_mentions(folded))] if own else []
+    dates = date_mentions(sentence)
+    out: list[Fact] = []
+
+    def fact(code: Code, kind: str, value: str, confidence: float) -> None:
+        if confidence >= 0.3:
+            out.append(Fact(code.key, kind, value, s0, s1, round(min(confidence, 0.99), 2)))
+
+    # dates written right after a code are that code's date of issue
+    attached: set[int] = set()
+    for start, end, code, doubt in mentions:
+        for ds, de, iso in dates:
+            if ds >= end and _DATE_AFTER_CODE.match(fold(sentence[end:ds])) and ds - end <= 25:
+                fact(code, "issued", iso, 0.85 - doubt)
+                attached.add(ds)
+                break
+        about = _about(sentence, end, mentions, dates)
+        if about:
+            fact(code, "about", about, 0.7 - doubt)
+
+    spans = _map_spans(sentence, [(m.start(), m.end()) for m in ISSUED.finditer(folded)])
+    free_dates = [d for d in dates if d[0] not in attached]
+    relation_starts = [cs for cs, *_ in _map_cues(sentence, folded)]
+    for vs, ve in spans:
+        passive = bool(PASSIVE_BEFORE.search(fold(sentence[max(0, vs - 12):vs])))
+        until = min([c for c in relation_starts if c >= ve] + [len(sentence)])
+        subject = _issue_subject([m for m in mentions if m[0] < until], selfs, vs, ve, own, passive)
+        if subject is None:
+            continue
+        code, confidence = subject
+        if free_dates:
+            ds, _, iso = min(free_dates, key=lambda d: abs(d[0] - vs))
+            fact(code, "issued", iso, confidence)
+        for pos, key in bodies_in(sentence):
+            fact(code, "issuer", key, confidence - 0.1)
+            break
+
+    for cs, ce in _map_spans(sentence, [(m.start(), m.end()) for m in EFFECT.finditer(folded)]):
+        subject = _before(mentions, selfs, cs, own, far=150)
+        if subject is None:
+            continue
+        code, confidence = subject
+        after = sentence[ce: ce + 60]
+        if SIGNING.search(fold(after)):
+            fact(code, "effective", "signing", confidence)
+        else:
+            later = [d for d in dates if 0 <= d[0] - ce <= 40]
+            if later:
+                fact(code, "effective", later[0][2], confidence)
+
+    dated = {f.code for f in out if f.kind == "issued"}
+    for cs, ce, kind, voice, weak in _map_cues(sentence, folded):
+        for a, b, c in _relation(sentence, mentions, selfs, own, cs, ce, voice, weak):
+            out.append(Fact(a.key, kind, b.key, s0, s1, c))
+            # a document acts when it is issued: "وفي عام 2024 عدّلت اللائحة 114-QĐ/TW …"
+            when = [iso for ds, _, iso in free_dates] or ["".join(y) for y in _YEAR.findall(folded)]
+            if a.key not in dated and len(set(when)) == 1:
+                fact(a, "issued", when[0], c - 0.1)
+                dated.add(a.key)
+    return out
+
+
+def _folded(sentence: str) -> str:
+    return "".join(fold(ch) if not ch.isspace() else " " for ch in sentence)
+
+
+def _index(sentence: str) -> list[int]:
+    where: list[int] = []
+    for i, ch in enumerate(sentence):
+        where += [i] * len(fold(ch) if not ch.isspace() else " ")
+    return where + [len(sentence)]
+
+
+def _map_spans(sentence: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    where = _index(sentence)
+    return [(where[s], where[e - 1] + 1) for s, e in spans]
+
+
+def _map_cues(sentence: str, folded: str):
+    where = _index(sentence)
+    return [(where[s], where[e - 1] + 1, kind, voice, weak) for s, e, kind, voice, weak in cues(folded)]
+
+
+def _about(sentence: str, end: int, mentions, dates) -> str | None:
+    """"về những điều đảng viên không được làm" after a code (and its date): what it is about."""
+    rest_start = end
+    for ds, de, _ in dates:
+        if ds >= end and ds - end <= 25:
+            rest_start = de
+            break
+    m = ABOUT.match(fold(sentence[rest_start:rest_start + 200]))
+    if not m:
+        return None
+    begin = rest_start + len(_prefix(sentence[rest_start:], m.end()))
+    stop = min([s for s, _, _, _ in mentions if s > begin] + [len(sentence)])
+    phrase = re.split(r"[;.()\n]", sentence[begin:stop])[0]
+    # "… vi phạm và Quy định số": the connector and the next code's type word are not about it
+    phrase = _TRAILING.sub("", phrase).strip(" ,:")
+    return phrase[:120] if len(phrase) >= 5 else None
+
+
+def _prefix(text: str, folded_length: int) -> str:
+    """The start of ``text`` whose fold is ``folded_length`` characters long."""
+    n = 0
+    for i, ch in enumerate(text):
+        if n >= folded_length:
+            return text[:i]
+        n += len(fold(ch) if not ch.isspace() else " ")
+    return text
+
+
+def _before(mentions, selfs, pos: int, own: Code | None, *, far: int = _NEAR, unsaid: bool = True):
+    """The document acting at ``pos``: the nearest code (or "this regulation") written before it
+    in the sentence; else the document itself."""
+    cands = [(e, code, 0.9 - doubt) for s, e, code, doubt in mentions if e <= pos and pos - e <= far]
+    cands += [(e, own, 0.8) for s, e in selfs if e <= pos and pos - e <= far]
+    if cands:
+        _, code, confidence = max(cands, key=lambda c: c[0])
+        return code, confidence
+    if unsaid and own is not None and not any(s < pos for s, _, _, _ in mentions):
+        return own, 0.6  # "The regulation took effect …", the subject left unsaid
+    return None
+
+
+def _issue_subject(mentions, selfs, vs: int, ve: int, own: Code | None, passive: bool):
+    after = [(s, code, 0.8 - doubt) for s, e, code, doubt in mentions if s >= ve]
+    after += [(s, own, 0.7) for s, e in selfs if s >= ve]  # "signed the document on …"
+    if passive:
+        return _before(mentions, selfs, vs, own, unsaid=False)
+    if after:
+        _, code, confidence = min(after, key=lambda c: c[0])
+        return code, confidence
+    # who issued what is said, not assumed: "issued a plan" in a news article on 37-QĐ/TW is
+    # not 37-QĐ/TW's issue
+    return _before(mentions, selfs, vs, own, unsaid=False)
+
+
+def _relation(sentence: str, mentions, selfs, own, cs: int, ce: int, voice: str, weak: bool):
+    """(acting code, other code, confidence) for the relation verb at cs..ce."""
+    if any(s <= cs < e for s, e, _, _ in mentions):
+        return []  # the verb is part of a code's name ("Hướng dẫn số 05-HD/…")
+    after = [(s, e, code, doubt) for s, e, code, doubt in mentions if s >= ce]
+    chain, last = [], ce
+    for s, e, code, doubt in after:
+        if s - last > (_NEAR if not chain else 150):
+            break
+        chain.append((code, doubt))
+        last = e
+    before = [(e, code, doubt) for s, e, code, doubt in mentions if e <= cs and cs - e <= _NEAR]
+    before += [(e, own, 0.1) for s, e in selfs if e <= cs and cs - e <= _NEAR]
+    penalty = 0.2 if weak else 0.0
+    out = []
+    if voice == "passive":
+        if not before or not chain:
+            return []
+        _, obj, d1 = max(before, key=lambda b: b[0])
+        subj, d2 = chain[0]
+        out.append((subj, obj, 0.9 - d1 - d2 - penalty))
+    else:
+        if before:
+            _, subj, d1 = max(before, key=lambda b: b[0])
+            objects = chain
+        elif len(chain) >= 2 and _arabic(sentence[cs:ce]):
+            # Arabic puts the verb first: verb, acting document, other document
+            (subj, d1), objects = chain[0], chain[1:2]
+        elif chain and own is not None:
+            subj, d1, objects = own, 0.3, chain  # "وحلّت محل اللائحة 105": the subject left unsaid
+        else:
+            return []
+        out += [(subj, obj, 0.9 - d1 - d - penalty) for obj, d in objects]
+    return [(a, b, round(c, 2)) for a, b, c in out if c >= 0.3 and a.key != b.key]
+
+
+def _arabic(text: str) -> bool:
+    return any("\u0600" <= ch <= "\u06ff" for ch in text)
