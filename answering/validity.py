@@ -178,6 +178,11 @@ class Validity:
             return None
         kind = asks_about_version(question.text)
         records = self._records(question) if kind else []
+        if not records and kind in ("status", "replaces"):
+            # no document names it: the sources cannot say whether it is in force
+            unknown = messages(question.lang)["validity"]["unknown_code"]
+            return Decision("answer", compose="registry", why="status not stated",
+                            written=unknown.format(code=", ".join(c.display for c in question.codes)))
         if not records:
             return None
         registry, cites = self.search.registry(), Cites(self.search)
