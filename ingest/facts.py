@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 
 from text.codes import Code, code_mentions
 from text.dates import date_mentions
-from text.normalize import fold
+from text.normalize import fold, fold_mapped
 from text.relations import ABOUT, EFFECT, ISSUED, PASSIVE_BEFORE, SIGNING, cues, self_mentions
 from text.terminology import bodies_in
 
@@ -210,23 +210,16 @@ def _sentence_facts(text: str, s0: int, s1: int, own: Code | None, known: list[C
 
 
 def _folded(sentence: str) -> str:
-    return "".join(fold(ch) if not ch.isspace() else " " for ch in sentence)
-
-
-def _index(sentence: str) -> list[int]:
-    where: list[int] = []
-    for i, ch in enumerate(sentence):
-        where += [i] * len(fold(ch) if not ch.isspace() else " ")
-    return where + [len(sentence)]
+    return fold_mapped(sentence)[0]
 
 
 def _map_spans(sentence: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    where = _index(sentence)
+    where = fold_mapped(sentence)[1]
     return [(where[s], where[e - 1] + 1) for s, e in spans]
 
 
 def _map_cues(sentence: str, folded: str):
-    where = _index(sentence)
+    where = fold_mapped(sentence)[1]
     return [(where[s], where[e - 1] + 1, kind, voice, weak) for s, e, kind, voice, weak in cues(folded)]
 
 

@@ -2,8 +2,9 @@
 
 - ``Search``: what the front ends (CLI, bot warm-up, evaluation) use: ranked passages.
 - ``AnswererSearch``: what the answering stages read besides that: passages by id, by document
-  and by code, a document's record, stored vectors, and the embedder (the question's vector
-  comes with the search's result). ``HybridSearch`` is the one implementation.
+  and by code, a document's record, the registry of codes (what the documents say of each one's
+  standing), stored vectors, and the embedder (the question's vector comes with the search's
+  result). ``HybridSearch`` is the one implementation.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from vectorstore.interfaces import Embedder
 
 if TYPE_CHECKING:
     from core.rules import Rules
+    from retrieval.registry import Registry
     from text.codes import Code
     from vectorstore.catalog import DocumentRow
 
@@ -35,5 +37,7 @@ class AnswererSearch(Search, Protocol):
     def passages_of(self, doc_id: str) -> list[Passage]: ...
 
     def passages_with_code(self, code: Code) -> list[Passage]: ...
+
+    def registry(self) -> Registry: ...
 
     def vectors(self, chunk_ids: list[str]) -> dict[str, list[float]]: ...

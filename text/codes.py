@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from text.normalize import fold
+from text.normalize import fold, fold_mapped
 from text.scripts import is_arabic
 
 # Folded (ASCII, lower-case) type abbreviation -> display form.
@@ -146,14 +146,8 @@ def find_codes(text: str) -> list[Code]:
 def code_mentions(text: str) -> list[tuple[int, int, int, Code, bool]]:
     """Like :func:`find_codes`, with where each mention is in ``text`` itself: (start, end, start
     of the number, code, written with a type word such as "Nghị quyết"), one entry per reading."""
-    folded: list[str] = []
-    where: list[int] = []  # index in text of each folded character
-    for i, ch in enumerate(text):
-        f = fold(ch) if not ch.isspace() else " "
-        folded.append(f)
-        where += [i] * len(f)
-    where.append(len(text))
-    return [(where[s], where[e - 1] + 1, where[n], code, word) for s, e, n, code, word in _matches("".join(folded))]
+    folded, where = fold_mapped(text)
+    return [(where[s], where[e - 1] + 1, where[n], code, word) for s, e, n, code, word in _matches(folded)]
 
 
 def canonical_codes(text: str, known: list[Code]) -> str:

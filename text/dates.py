@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from text.normalize import fold
+from text.normalize import fold, fold_mapped
 
 _EN_MONTHS = {m: i for i, m in enumerate(
     "january february march april may june july august september october november december".split(), 1)}
@@ -81,14 +81,8 @@ def find_dates(text: str) -> list[str]:
 
 def date_mentions(text: str) -> list[tuple[int, int, str]]:
     """(start, end, ISO date) of each date written in ``text``, positions in ``text`` itself."""
-    folded: list[str] = []
-    where: list[int] = []  # index in text of each folded character
-    for i, ch in enumerate(text):
-        f = fold(ch) if not ch.isspace() else " "
-        folded.append(f)
-        where += [i] * len(f)
-    where.append(len(text))
-    return [(where[s], where[e - 1] + 1, iso) for s, e, iso in _found("".join(folded))]
+    folded, where = fold_mapped(text)
+    return [(where[s], where[e - 1] + 1, iso) for s, e, iso in _found(folded)]
 
 
 # Dates written with a numeric month, on the display form (not folded). The sources (Arabic)

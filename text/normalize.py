@@ -61,3 +61,17 @@ def fold(text: str, *, strip_diacritics: bool = True) -> str:
     if strip_diacritics:
         text = strip_vietnamese_diacritics(text)
     return _SPACES.sub(" ", text)
+
+
+def fold_mapped(text: str) -> tuple[str, list[int]]:
+    """``fold`` character by character (spaces kept one for one), with the index in ``text`` of
+    each folded character and, last, ``len(text)``: a match found in the folded text can be
+    cut from ``text`` itself (``where[start]``, ``where[end - 1] + 1``)."""
+    folded: list[str] = []
+    where: list[int] = []
+    for i, ch in enumerate(text):
+        f = fold(ch) if not ch.isspace() else " "
+        folded.append(f)
+        where += [i] * len(f)
+    where.append(len(text))
+    return "".join(folded), where
