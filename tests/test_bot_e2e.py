@@ -210,6 +210,37 @@ def test_oversize_and_corrupt_uploads_are_rejected_and_nothing_is_stored(fake, b
     assert "broken" not in listing["text"] and "huge" not in listing["text"]
 
 
+def test_doc_through_the_bot_api(fake, tmp_path):
+    """/doc CODE over HTTP: what the documents say about a code, in the member's language."""
+    from partybot.cli import ingest_items
+    from partybot.compose import build
+    from partybot.settings import Settings
+
+    settings = Settings(data_dir=tmp_path / "data", embedder="hash", _env_file=None)
+    svc = build(settings)
+    ingest_items([str(REPO / "tests" / "fixtures" / "validity")], settings, svc, quiet=True)
+    svc.close()
+    proc = BotProcess(fake, settings.data_dir)
+    try:
+        fake.wait_for(lambda: fake.sent("getUpdates") or proc.proc.poll() is not None, 90, "the bot to poll")
+        assert proc.proc.poll() is None, proc.log()
+        menus = [c.params["commands"] for c in fake.sent("setMyCommands")]
+        menus = [json.loads(m) if isinstance(m, str) else m for m in menus]
+        assert menus and all("doc" in [c["command"] for c in m] for m in menus)  # in every menu
+        user = fake.user(801, "vi")
+        fake.send_text(user, "/doc 47-QĐ/TW")
+        reply = fake.wait_for(lambda: fake.bot_messages(801), 30, "the /doc reply")[0]
+        assert reply["parse_mode"] == "HTML"
+        assert "Quy định 47-QĐ/TW" in reply["text"] and "Quy định 37-QĐ/TW" in reply["text"]
+        assert "qd37_official_vi.md" in reply["text"] and "«" in reply["text"]
+        fake.send_text(fake.user(802, "en"), "/doc 12345-QĐ/TW")
+        unknown = fake.wait_for(lambda: fake.bot_messages(802), 30, "the unknown-code reply")[0]
+        assert "no document with the code 12345-QĐ/TW" in unknown["text"]
+    finally:
+        proc.stop()
+        assert fake.token not in proc.log()
+
+
 def test_a_429_from_the_server_is_survived(fake, bot):
     fake.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
     user = fake.user(501, "en")

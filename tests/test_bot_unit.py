@@ -8,6 +8,7 @@ import itertools
 import json
 import logging
 import time
+from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
@@ -299,3 +300,56 @@ def test_the_model_queue_admits_retrieval_at_once_and_generation_one_at_a_time()
 
     asyncio.run(run())
     assert order == ["a", "b", "c"] and gate.inside == 0 and gate.waiting == 0 and gate.try_enter()
+
+
+# -- /doc CODE: what the documents say about a document ------------------------------------------
+VALIDITY = Path(__file__).parent / "fixtures" / "validity"
+
+
+def _reply(h) -> dict:
+    return [p for m, p in h.rec.calls if m == "sendMessage"][-1]
+
+
+def test_doc_tells_what_the_documents_say_about_a_code_in_the_members_language(harness):
+    from tests.fake_telegram import parse_html
+
+    ingest_items([str(VALIDITY)], harness.settings, harness.services, quiet=True)
+    harness.message(21, "/doc 47-QĐ/TW", lang="en")
+    sent = _reply(harness)
+    assert sent["parse_mode"] == "HTML" and parse_html(sent["text"])[1] is None
+    text = sent["text"]
+    assert "<b>Regulation 47-QĐ/TW</b>" in text
+    assert "no longer in force: Regulation 37-QĐ/TW replaced it" in text and "<b>[1]</b>" in text
+    assert "[1] " in text and "qd37_official_vi.md" in text and "«Quy định này có hiệu lực kể từ ngày ký" in text
+    harness.message(22, "/doc 47/QĐ-TW", lang="vi")  # written another way, in Vietnamese
+    text = _reply(harness)["text"]
+    assert "<b>Quy định 47-QĐ/TW</b>" in text and "Quy định 37-QĐ/TW" in text and "Nguồn:" in text
+    assert "qd37_official_vi.md" in text
+    harness.message(23, "/doc QĐ 47", lang="ar-SA")  # without the issuer, in Arabic
+    text = _reply(harness)["text"]
+    assert "اللائحة 47-QĐ/TW" in text and "اللائحة 37-QĐ/TW" in text and "المصادر:" in text
+    assert all(line.startswith(render.RLM) for line in text.split("\n") if line)
+
+
+def test_doc_shows_at_most_three_documents_then_names_the_others(harness):
+    ingest_items([str(VALIDITY)], harness.settings, harness.services, quiet=True)
+    harness.message(24, "/doc 47-QĐ/TW 37-QĐ/TW 22-QĐ/TW 30-QĐ/TW")
+    text = "\n".join(harness.rec.texts())
+    assert all(f"<b>Regulation {c}</b>" in text for c in ("47-QĐ/TW", "37-QĐ/TW", "22-QĐ/TW"))
+    assert "<b>Regulation 30-QĐ/TW</b>" not in text and "1 more documents fit this code: 30-QĐ/TW" in text
+    assert all(len(t) <= 4096 for t in harness.rec.texts())
+
+
+def test_doc_unknown_code_and_usage(harness):
+    harness.message(25, "/doc 999-QĐ/TW", lang="en")
+    assert "I know of no document with the code 999-QĐ/TW" in harness.rec.texts()[-1]
+    harness.message(25, "/doc <b>nope</b>", lang="en")
+    assert "&lt;b&gt;nope&lt;/b&gt;" in harness.rec.texts()[-1] and "<b>nope" not in harness.rec.texts()[-1]
+    harness.message(26, "/doc 999-QĐ/TW", lang="vi")
+    assert "không có văn bản nào mang số hiệu 999-QĐ/TW" in harness.rec.texts()[-1]
+    for lang, words in (("en", "Write the document's code after /doc"), ("vi", "Hãy gõ số hiệu văn bản sau /doc"),
+                        ("ar", "اكتب رمز الوثيقة بعد /doc")):
+        harness.message(27, "/doc", lang=lang)
+        assert words in harness.rec.texts()[-1], lang
+    harness.message(28, "/help")
+    assert "/doc CODE" in harness.rec.texts()[-1]

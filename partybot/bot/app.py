@@ -84,7 +84,7 @@ def build_application(settings: Settings, services: App, logs: LogStore, *, requ
     return app
 
 
-MEMBER_COMMANDS = ("start", "help", "lang")
+MEMBER_COMMANDS = ("start", "help", "doc", "lang")
 ADMIN_COMMANDS = {"add": "/add URL", "docs": "/docs", "remove": "/remove ID", "stats": "/stats", "export": "/export"}
 
 

@@ -68,6 +68,23 @@ def sources_html(citations: list, lang: str) -> list[str]:
     return pack(lines, lang)
 
 
+def doc_html(cards: list[tuple[str, list[str]]], sources: list[dict], lang: str, footer: str = "") -> list[str]:
+    """/doc: each document's name and what the sources say about it, ``footer`` (HTML, escaped
+    by the caller), then each cited passage with the sentence the facts were read from."""
+    lines: list[str] = []
+    for heading, sentences in cards:
+        lines += ([""] if lines else []) + [f"<b>{esc(heading)}</b>"]
+        lines += [_MARKER.sub(r"<b>[\1]</b>", esc(s)) for s in sentences]
+    if footer:
+        lines += ["", footer]
+    if sources:
+        lines += ["", f"<b>{esc(t(lang, 'doc_sources'))}</b>"]
+        for c in sources:
+            quote = " ".join((c.get("quote") or "").split())
+            lines.append(citation_line({**c, "codes": []}) + (f" — «{esc(_short(quote, 200))}»" if quote else ""))
+    return pack(lines, lang)
+
+
 def stream_text(header: str, body: str, lang: str) -> str:
     """What a message shows while the answer streams (plain text, no parse mode)."""
     text = f"{header}\n\n{body.strip()}" if body.strip() else header

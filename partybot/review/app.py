@@ -10,8 +10,9 @@ Content-Security-Policy with a per-request nonce allows no inline script at all.
     create_app(settings, store) -> FastAPI      # tests use this with their own LogStore
 
 The handlers live in APIRouters, one module each: routes_auth (login, logout), routes_turns (list,
-export, one turn) and routes_dashboard, all included here (ROUTERS); what the handlers share
-(templates, sessions, the store) is web.Review, one per app.
+export, one turn), routes_dashboard and routes_registry (the document codes), all included here
+(ROUTERS); what the handlers share (templates, sessions, the store, the registry) is web.Review,
+one per app.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
 
 from partybot.logstore import LogStore
-from partybot.review import routes_auth, routes_dashboard, routes_turns
+from partybot.review import routes_auth, routes_dashboard, routes_registry, routes_turns
 from partybot.review.web import BadRequest, NeedLogin, Review
 from partybot.settings import Settings
 
@@ -90,4 +91,4 @@ def create_app(settings: Settings, store: LogStore) -> FastAPI:
 # Every router of the app. FastAPI (0.165) includes a router lazily: app.routes then holds one
 # entry per router, not its routes; the routes are the routers' own (router.routes), and the
 # tests request each of them through the app.
-ROUTERS = (routes_auth.router, routes_turns.router, routes_dashboard.router)
+ROUTERS = (routes_auth.router, routes_turns.router, routes_dashboard.router, routes_registry.router)

@@ -1,5 +1,5 @@
 """What the review app's routes share: one :class:`Review` per app (settings, log store, templates,
-session signer, login throttle), kept in ``app.state.review`` and found with :func:`review`, and
+session signer, login throttle, the registry of the data directory's documents), kept in ``app.state.review`` and found with :func:`review`, and
 the two exceptions the app turns into responses (:class:`NeedLogin`, :class:`BadRequest`).
 """
 
@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import re
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from fastapi import Path as PathParam
@@ -23,6 +25,8 @@ from partybot.logstore import LogStore
 from partybot.review import evalcase
 from partybot.review.auth import COOKIE, LoginThrottle, Session, Signer, load_key, same_secret
 from partybot.settings import Settings
+from retrieval.registry import Registry, registry_of
+from vectorstore.catalog import Catalog
 
 TEMPLATES = Path(__file__).parent / "templates"
 LANGS = {"vi": "Tiếng Việt", "ar": "العربية", "en": "English"}
@@ -64,11 +68,30 @@ class Review:
         env.filters["when"] = lambda d: d.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z") if d else ""
         env.filters["ms"] = lambda v: "" if v is None else (f"{v / 1000:.1f} s" if v >= 1000 else f"{v:.0f} ms")
         env.filters["dir"] = lambda lang: "rtl" if lang == "ar" else "ltr"
+        env.filters["code_url"] = lambda code: "/registry/" + quote(str(code), safe="")
         self.env = env
         self.signer = Signer(load_key(settings.data_dir / "review_session.key"))
         self.throttle = LoginThrottle()
         self.password = settings.review_password.get_secret_value() if settings.review_password else None
         self.token = settings.review_token.get_secret_value() if settings.review_token else None
+        self._catalog: Catalog | None = None
+        self._codes: tuple[int, Registry, dict[str, str]] | None = None
+        self._codes_lock = threading.Lock()
+
+    def registry(self) -> tuple[Registry, dict[str, str]]:
+        """What the data directory's documents say about each code (``retrieval.registry``), read
+        from the catalog again after it changed, and each document's name by id; empty while
+        nothing is indexed. No embedding model is loaded. Blocking: call it through :meth:`db`."""
+        with self._codes_lock:
+            if self._catalog is None:
+                if not self.settings.catalog_path.exists():  # the review app creates no catalog
+                    return Registry({}), {}
+                self._catalog = Catalog(self.settings.catalog_path)
+            generation = self._catalog.generation()
+            if self._codes is None or self._codes[0] != generation:
+                names = {d.doc_id: d.title or d.source for d in self._catalog.documents()}
+                self._codes = (generation, registry_of(self._catalog), names)
+            return self._codes[1], self._codes[2]
 
     async def session_of(self, request: Request) -> Session | None:
         """The request's session: its cookie signed by us and unexpired, and when logged in, its id
