@@ -19,7 +19,9 @@ from core.rules import Rules, rule
 from retrieval.hybrid import Passage
 from retrieval.registry import GENRE_RANK, Evidence, Record, Registry
 from text.codes import Code
+from text.language import detect
 from text.relations import asks_about_version
+from text.scripts import mostly_arabic
 from text.terminology import body, type_name
 from text.transliteration import names_place
 
@@ -144,7 +146,7 @@ def describe(record: Record, registry: Registry, lang: str, cites: Cites) -> lis
     issuer = record.first("issuer")
     if issuer and body(issuer[0]):
         lines.append(msg["issued_by"].format(body=body(issuer[0]).name(lang), n=cites.n(issuer[1])))
-    about = record.first("about")
+    about = _in_language(record.values("about"), lang)
     if about:
         lines.append(msg["about"].format(about=about[0], n=cites.n(about[1])))
     lines += standing(record, registry, lang, cites)[0]
@@ -156,6 +158,14 @@ def describe(record: Record, registry: Registry, lang: str, cites: Cites) -> lis
     else:
         lines.append(msg["not_ingested"].format(n=len(record.mentioned_in)))
     return lines
+
+
+def _in_language(values: list[tuple[str, Evidence]], lang: str) -> tuple[str, Evidence] | None:
+    """The first value written in ``lang``, else in its script; none in another script: a
+    Vietnamese reader cannot use an Arabic phrase."""
+    same = [v for v in values if detect(v[0], default=lang) == lang]
+    script = [v for v in values if mostly_arabic(v[0]) == (lang == "ar")]
+    return (same or script or [None])[0]
 
 
 class Validity:
