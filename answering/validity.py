@@ -20,7 +20,8 @@ from retrieval.hybrid import Passage
 from retrieval.registry import GENRE_RANK, Evidence, Record, Registry
 from text.codes import Code
 from text.language import detect
-from text.relations import asks_about_version
+from text.normalize import fold
+from text.relations import ASKS_CONTENT, asks_about_version
 from text.scripts import mostly_arabic
 from text.terminology import body, type_name
 from text.transliteration import names_place
@@ -120,16 +121,24 @@ def standing(record: Record, registry: Registry, lang: str, cites: Cites) -> tup
     return [msg["unknown"].format(label=name)], False
 
 
-def _relations(record: Record, registry: Registry, kind: str, lang: str, cites: Cites) -> list[str]:
+def _relations(record: Record, registry: Registry, kind: str, lang: str, cites: Cites,
+               seen: set | None = None) -> list[str]:
+    """``record``'s relations of one kind, both ways, as sentences; ``seen`` (acting, other) pairs
+    already said (a question naming both documents would get each relation twice)."""
     msg = messages(lang)["validity"]
+    seen = seen if seen is not None else set()
     key = {"amends": "amended", "implements": "implemented"}.get(kind)
     out = []
-    if key:
-        out += [msg[key].format(label=label(record.code, lang), other=label(r.other, lang),
-                                when=_when(registry, r.other, lang), n=cites.n(r.evidence))
-                for r in record.related(kind, acting=False)]
-    out += [msg[kind].format(label=label(record.code, lang), other=label(r.other, lang), n=cites.n(r.evidence))
-            for r in record.related(kind, acting=True)]
+    for r in record.related(kind, acting=False) if key else []:
+        if (r.other.key, record.code.key) not in seen:
+            seen.add((r.other.key, record.code.key))
+            out.append(msg[key].format(label=label(record.code, lang), other=label(r.other, lang),
+                                       when=_when(registry, r.other, lang), n=cites.n(r.evidence)))
+    for r in record.related(kind, acting=True):
+        if (record.code.key, r.other.key) not in seen:
+            seen.add((record.code.key, r.other.key))
+            out.append(msg[kind].format(label=label(record.code, lang), other=label(r.other, lang),
+                                        n=cites.n(r.evidence)))
     return out
 
 
@@ -197,7 +206,7 @@ class Validity:
             return None
         registry, cites = self.search.registry(), Cites(self.search)
         lines: list[str] = []
-        said = False
+        said, seen = False, set()
         for rec in records:
             state = registry.status(rec).state
             if kind == "status":
@@ -207,18 +216,29 @@ class Validity:
                 lines += sentences
                 said = said or known
                 if known:
-                    lines += _relations(rec, registry, "amends", question.lang, cites)
+                    lines += _relations(rec, registry, "amends", question.lang, cites, seen)
                 continue
             if state in ("replaced", "disputed") or (kind == "replaces" and state == "in_force_stated"):
                 lines += standing(rec, registry, question.lang, cites)[0]
                 said = said or kind == "replaces"
-            related = _relations(rec, registry, kind, question.lang, cites)
+            related = _relations(rec, registry, kind, question.lang, cites, seen)
             lines += related
             said = said or bool(related)
         if not said and kind != "status":
             return None  # "guidance", "implementation" in a question about content: the search answers
+        if kind in ("amends", "implements") and said and self._both_ends(records, kind) and ASKS_CONTENT.search(
+                fold(question.text)):
+            # "What amendments did 264 make to 69?": the sources say that it did, not what it changed
+            lines.append(messages(question.lang)["validity"]["no_details"])
+            said = False
         return Decision("answer", compose="registry", sources=tuple(cites.passages), excerpts=tuple(cites.quotes),
                         written=" ".join(lines), why="" if said else "status not stated")
+
+    @staticmethod
+    def _both_ends(records: list[Record], kind: str) -> bool:
+        """The question names both documents of a relation it asks about."""
+        keys = {r.code.key for r in records}
+        return any(rel.other.key in keys for r in records for rel in r.related(kind, True) + r.related(kind, False))
 
     def annotate(self, question: Question, decision: Decision, rules: Rules) -> Decision:
         """Open the answer with what replaced the documents it is about or cites (REPLACED_NOTICE)."""
@@ -247,32 +267,39 @@ class Validity:
                        notice_excerpts=tuple(cites.quotes))
 
     def rerank(self, question: Question, found: Found, rules: Rules) -> Found:
-        """PREFER_IN_FORCE and AUTHORITY: reorder the documents whose best passage matches about
-        as well as the best one; the others keep their places."""
+        """PREFER_IN_FORCE and AUTHORITY, between documents whose best passages match about as
+        well as the best one (NEAR) and that are about the same text: a document comes before
+        one that mentions its code when it is that text itself, or a higher level's (AUTHORITY),
+        and before one whose code it replaced (PREFER_IN_FORCE). Other documents keep their
+        places: a regulation is not an answer because it is a regulation."""
         use_force, use_authority = rules.on(PREFER_IN_FORCE), rules.on(AUTHORITY)
-        if not (use_force or use_authority) or not found.passages:
+        if not (use_force or use_authority) or not found.passages or found.passages[0].score <= 0:
             return found
-        registry = self.search.registry()
-        top = found.passages[0].score
-        place = names_place(question.text)
-        best: dict[str, tuple] = {}
-        for i, p in enumerate(found.passages):
-            if p.doc_id in best:
-                continue
-            doc = self.search.document(p.doc_id)
-            meta = (doc.meta or {}) if doc else {}
-            own = registry.records.get(meta.get("own_code") or "")
-            replaced = bool(own) and registry.status(own).state == "replaced"
-            local = bool(own) and own.level == "local"
-            near = top > 0 and p.score >= NEAR * top
-            key = (0 if near else 1,
-                   int(replaced) if (use_force and near) else 0,
-                   GENRE_RANK.get(meta.get("genre", "news"), 3) if (use_authority and near) else 0,
-                   int(local and not place) if (use_authority and near) else 0,
-                   i)
-            best[p.doc_id] = key
-        order = sorted(best, key=lambda d: best[d])
-        if order == list(best):
+        registry, top, place = self.search.registry(), found.passages[0].score, names_place(question.text)
+        docs: dict[str, dict] = {}
+        for p in found.passages:
+            if p.doc_id not in docs:
+                doc = self.search.document(p.doc_id)
+                meta = (doc.meta or {}) if doc else {}
+                own = registry.records.get(meta.get("own_code") or "")
+                level = 1 if (own and own.level == "local" and not place) else 0
+                docs[p.doc_id] = {"near": p.score >= NEAR * top, "own": own, "codes": set(doc.codes if doc else ()),
+                                  "rank": (GENRE_RANK.get(meta.get("genre", "news"), 3), level)}
+
+        def outranks(b: dict, a: dict) -> bool:
+            if not (a["near"] and b["near"] and b["own"]):
+                return False
+            if use_force and a["own"] and registry.status(a["own"]).state == "replaced" and \
+                    b["own"].code.key in {c.key for c in registry.status(a["own"]).chain}:
+                return True
+            return use_authority and b["own"].code.key in a["codes"] and b["rank"] < a["rank"]
+
+        order = list(docs)
+        for _ in range(len(order) ** 2):  # a few adjacent swaps; the relation has no cycles
+            swap = next((i for i in range(len(order) - 1) if outranks(docs[order[i + 1]], docs[order[i]])), None)
+            if swap is None:
+                break
+            order[swap], order[swap + 1] = order[swap + 1], order[swap]
+        if order == list(docs):
             return found
-        ranked = tuple(p for d in order for p in found.passages if p.doc_id == d)
-        return replace(found, passages=ranked)
+        return replace(found, passages=tuple(p for d in order for p in found.passages if p.doc_id == d))

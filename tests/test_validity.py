@@ -129,6 +129,8 @@ def test_a_replacement_chain_leads_to_the_text_in_force_and_different_replacemen
     ("Đảng viên không được làm gì theo Quy định 37?", None),
     ("Quy định 69 bổ sung những hành vi vi phạm nào?", None),  # "bổ sung" here: what it adds
     ("What is Regulation 144 meant to achieve?", None),
+    ("Nâng cao hiệu lực lãnh đạo theo Nghị quyết 18 như thế nào?", None),  # "hiệu lực": effectiveness
+    ("عضو الحزب الذي لا يزال تحت الاختبار وفق اللائحة 37 ماذا يُمنع عليه؟", None),  # "still" on probation
 ])
 def test_a_question_about_standing_is_told_from_one_about_content(question, kind):
     assert asks_about_version(question) == kind
@@ -160,6 +162,14 @@ def test_an_answer_about_a_replaced_document_opens_with_what_replaced_it(answere
     assert any(Path(c.source).name == "qd37_official_vi.md" for c in a.citations)
     off = answerer.with_rules(Rules(answerer.settings, off={REPLACED_NOTICE.name}))
     assert "Lưu ý" not in off.answer("Quy định 47-QĐ/TW cấm đảng viên làm những gì?", lang="vi").text
+
+
+def test_a_question_on_what_an_amendment_changed_gets_the_relation_and_that_the_sources_stop_there(answerer):
+    a = answerer.answer("What amendments did Regulation 114-QĐ/TW make to Regulation 80-QĐ/TW?", lang="en")
+    assert a.mode == "registry" and a.abstained
+    assert a.text.count("114-QĐ/TW") == 1 and "do not say what it changed" in a.text
+    yes = answerer.answer("Has Regulation 80-QĐ/TW been amended?", lang="en")
+    assert not yes.abstained and "Regulation 114-QĐ/TW" in yes.text
 
 
 def test_with_the_rule_off_a_status_question_goes_the_ordinary_way(answerer):

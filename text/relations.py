@@ -91,16 +91,25 @@ def self_mentions(folded: str) -> list[tuple[int, int]]:
 # What a version question asks (folded text): whether a document is still in force, what replaced
 # it, what amended it, what implements it.
 _ASKS = {
+    # "hiệu lực" alone is also "effectiveness" (hiệu lực lãnh đạo), "لسه" alone only "still"
     "status": re.compile(
-        r"\b(?:con hieu luc|het hieu luc|con ap dung|con gia tri|hieu luc|still (?:in force|valid|apply|applies|"
-        r"applicable|in effect|current)|in force|in effect|no longer|repealed|abolished|currently valid)\b"
-        r"|(?:ساري|ساريه|سارية|نافذ|لا يزال|لا تزال|لسه|ملغي|ملغاه|الغيت|اتلغت|اتلغي|شغاله)(?!\w)"),
+        r"\b(?:con hieu luc|het hieu luc|co hieu luc|hieu luc thi hanh|hieu luc (?:tu|ke tu)|con ap dung|"
+        r"con gia tri|bi bai bo|still (?:in force|valid|apply|applies|applicable|in effect|current)|in force|"
+        r"in effect|no longer (?:in force|valid|applies|applicable|in effect)|repealed|abolished|currently valid)\b"
+        r"|(?:ساري|ساريه|نافذ|نافذه|شغال|شغاله|معمول به|ملغي|ملغاه|الغيت|الغي|اتلغت|اتلغي)(?!\w)"),
     "replaces": re.compile(r"\b(?:thay the|thay bang|thay boi|replac\w*|supersed\w*)\b|(?:حل محل|حلت محل|حل محله|استبدل)"),
     # "amend" as members type it too ("ammended")
     "amends": re.compile(r"\b(?:sua doi|a+m+e+nd\w*|modified|modifies)\b|(?:عدل|تعديل|المعدل)"),
     "implements": re.compile(r"\b(?:huong dan (?:thuc hien|thi hanh)|van ban nao huong dan|guid(?:es|ed|ing)|"
                              r"implement(?:s|ed|ing)?|carr(?:y|ies|ied) out)\b|(?:لتنفيذ|يرشد|ارشاد)"),
 }
+
+
+# A question about what a change or a guidance says ("what amendments did …", "… như thế nào?",
+# "ما التعديلات التي …"), not whether there is one.
+ASKS_CONTENT = re.compile(
+    r"\b(?:what|how|which (?:changes|points|articles|provisions)|nhu the nao|nhung gi|noi dung|diem nao|"
+    r"gi)\b|(?:ما |ماذا|كيف|ما الذي|ما التعديلات|ما هي)")
 
 
 def asks_about_version(question: str) -> str | None:
