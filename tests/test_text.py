@@ -96,3 +96,18 @@ def test_dates_in_three_languages():
 ])
 def test_language_detection(text, lang):
     assert detect(text) == lang
+
+
+def test_the_terminology_table_names_each_body_and_type_in_the_three_languages():
+    from text.terminology import bodies_in, level_of_issuer, terms, type_name
+
+    for term in terms():
+        assert set(term.names) == {"vi", "en", "ar"} and all(term.names.values()), term.key
+        if term.kind == "body":
+            for name in term.names.values():  # each name, in any language, is found as that body
+                assert [key for _, key in bodies_in(f"… {name} …")] == [term.key], name
+    three = "Ban Thường vụ Thành ủy Hà Nội; the City Party Committee; لجنة الحزب بالمدينة"
+    assert [key for _, key in bodies_in(three)] == ["TU:city"] * 3
+    assert [type_name("QĐ", lang) for lang in ("vi", "en", "ar")] == ["Quy định", "Regulation", "اللائحة"]
+    assert [level_of_issuer(i) for i in ("TW", "UBKTTW", "TU", "HU", None)] == [
+        "central", "central", "local", "local", None]
