@@ -161,9 +161,12 @@ def describe(record: Record, registry: Registry, lang: str, cites: Cites) -> lis
     lines += standing(record, registry, lang, cites)[0]
     for kind in ("replaces", "amends", "implements"):
         lines += _relations(record, registry, kind, lang, cites)
-    if record.texts:
-        best = min(record.texts, key=lambda e: GENRE_RANK.get(e.genre, 3))
+    if record.own_text:
+        best = min(record.own_text, key=lambda e: GENRE_RANK.get(e.genre, 3))
         lines.append(msg["text_ingested"].format(genre=msg[f"genre_{best.genre}"], title=best.title or best.source))
+    elif record.texts:  # news whose subject it is: described, not ingested
+        lines.append(msg["described_by"].format(n=len(record.mentioned_in),
+                                                titles="; ".join(e.title or e.source for e in record.texts[:3])))
     else:
         lines.append(msg["not_ingested"].format(n=len(record.mentioned_in)))
     return lines

@@ -125,8 +125,10 @@ def cmd_docs_show(args, settings: Settings) -> int:
                      "in_force_stated": "in force (as stated)", "disputed": "disputed",
                      "unknown": "status unknown"}[status.state]
             issued = r.issued()
-            text = "text ingested" if r.texts else f"mentioned in {len(r.mentioned_in)}"
-            print(f"{r.code.display:16} {state:26} {issued[0] if issued else '':10}  {text}")
+            text = "text ingested" if r.own_text else f"mentioned in {len(r.mentioned_in)}"
+            several = f"  (names {len(r.issue_years())} documents: {', '.join(r.issue_years())})" \
+                if len(r.issue_years()) > 1 else ""
+            print(f"{r.code.display:16} {state:26} {issued[0] if issued else '':10}  {text}{several}")
         return 0
     codes = find_codes(args.code)
     records = [rec for c in codes for rec in registry.find(c)]

@@ -59,6 +59,11 @@ class Record:
     mentioned_in: list[str] = field(default_factory=list)  # doc ids
 
     @property
+    def own_text(self) -> list[Evidence]:
+        """The documents that are its text (official, or a summary in that layout), not news."""
+        return [e for e in self.texts if e.genre in ("official", "summary")]
+
+    @property
     def level(self) -> str | None:
         return level_of_issuer(self.code.issuer)
 

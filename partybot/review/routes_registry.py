@@ -43,7 +43,7 @@ def summary(record: Record, registry: Registry) -> dict:
     return {"code": record.code.display, "type": record.code.type, "type_name": type_name(record.code.type, "en"),
             "level": record.level, "state": status.state, "state_name": STATES[status.state],
             "by": [r.other.display for r in status.by], "current": status.current.display if status.current else None,
-            "issued": issued[0] if issued else "", "ingested": bool(record.texts),
+            "issued": issued[0] if issued else "", "ingested": bool(record.own_text),
             "mentions": len(record.mentioned_in)}
 
 
