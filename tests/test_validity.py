@@ -236,3 +236,26 @@ def test_a_local_document_comes_after_a_central_one_unless_the_question_names_th
 
 def test_parse_key_reads_the_politburo_regulation_codes():
     assert parse_key(_code("07-QĐi/TW").key).display == "07-QĐi/TW"
+
+
+# -- partybot docs show -------------------------------------------------------------------------
+def test_docs_show_lists_every_code_and_prints_one_record_cited(tmp_path, monkeypatch, capsys):
+    from partybot.cli import main
+
+    monkeypatch.setenv("PARTYBOT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("PARTYBOT_EMBEDDER", "hash")
+    assert main(["ingest", str(FIXTURES)]) == 0
+    capsys.readouterr()
+    assert main(["docs", "show"]) == 0
+    listing = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
+    assert set(listing) == set(EXPECTED["codes"])
+    assert "replaced by 37-QĐ/TW" in listing["47-QĐ/TW"] and "replaced by 22-QĐ/TW" in listing["45-QĐ/TW"]
+    assert "in force (as stated)" in listing["37-QĐ/TW"] and "text ingested" in listing["37-QĐ/TW"]
+    assert main(["docs", "show", "QĐ 47", "--lang", "vi"]) == 0
+    out = capsys.readouterr().out
+    assert "đã được thay thế bằng Quy định 37-QĐ/TW" in out and "[1] " in out and "qd37_official_vi.md" in out
+    assert main(["docs", "show", "47-QĐ/TW", "--json"]) == 0
+    (record,) = json.loads(capsys.readouterr().out)
+    assert record["status"] == "replaced" and record["current"] == "37-QĐ/TW"
+    assert main(["docs", "show", "99-QĐ/TW"]) == 1
+    assert "99-QĐ/TW" in capsys.readouterr().err
