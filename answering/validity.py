@@ -200,7 +200,7 @@ class Validity:
             return None
         kind = asks_about_version(question.text)
         records = self._records(question) if kind else []
-        if not records and kind in ("status", "replaces"):
+        if not records and kind:
             # no document names it: the sources cannot say whether it is in force
             unknown = messages(question.lang)["validity"]["unknown_code"]
             return Decision("answer", compose="registry", why="status not stated",
