@@ -21,7 +21,7 @@ from retrieval.registry import GENRE_RANK, Evidence, Record, Registry
 from text.codes import Code
 from text.language import detect
 from text.normalize import fold
-from text.relations import ASKS_CONTENT, asks_about_version
+from text.relations import ASKS_CONTENT, asks_about_version, asks_issue
 from text.scripts import mostly_arabic
 from text.terminology import body, type_name
 from text.transliteration import names_place
@@ -44,6 +44,10 @@ AUTHORITY = rule(
     "of documents that match a question about as well, the regulation's own text outranks a "
     "summary or news about it, and the central level outranks a local one unless the question "
     "names a place")
+ISSUE_DATE_KNOWN = rule(
+    "issue-date-known", "decide",
+    "\"when was X issued / signed?\" is answerable only if some document dates X's issue: a date "
+    "written near X may be another event's (a conference on X), and the model would take it")
 NEAR = 0.9  # "about as well": a document's best passage scores at least this share of the best
 
 _MONTHS = {"en": "January February March April May June July August September October November December".split(),
@@ -198,6 +202,9 @@ class Validity:
         when the question is about content, or the registry has nothing on what it asks."""
         if not question.codes or not rules.on(VALIDITY_ANSWER):
             return None
+        undated = self._undated(question, rules)
+        if undated is not None:
+            return undated
         kind = asks_about_version(question.text)
         records = self._records(question) if kind else []
         if not records and kind:
@@ -236,6 +243,18 @@ class Validity:
             said = False
         return Decision("answer", compose="registry", sources=tuple(cites.passages), excerpts=tuple(cites.quotes),
                         written=" ".join(lines), why="" if said else "status not stated")
+
+    def _undated(self, question: Question, rules: Rules) -> Decision | None:
+        """ISSUE_DATE_KNOWN: a refusal when the question asks when the documents it names were
+        issued and no document gives a date of issue for any of them."""
+        if not rules.on(ISSUE_DATE_KNOWN) or question.expects != "date" or not asks_issue(question.text):
+            return None
+        records = self._records(question)
+        if not records or any(r.issued() for r in records):
+            return None  # a code no document names is the status branch's; a dated one is answerable
+        msg = messages(question.lang)["validity"]
+        return Decision("answer", compose="registry", why="status not stated",
+                        written=" ".join(msg["undated"].format(label=label(r.code, question.lang)) for r in records))
 
     @staticmethod
     def _both_ends(records: list[Record], kind: str) -> bool:

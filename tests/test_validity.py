@@ -258,3 +258,17 @@ def test_docs_show_lists_every_code_and_prints_one_record_cited(tmp_path, monkey
     assert record["status"] == "replaced" and record["current"] == "37-QĐ/TW"
     assert main(["docs", "show", "99-QĐ/TW"]) == 1
     assert "99-QĐ/TW" in capsys.readouterr().err
+
+
+def test_when_a_named_document_was_issued_is_answered_only_if_a_document_dates_it(answerer):
+    from answering.validity import ISSUE_DATE_KNOWN
+
+    a = answerer.answer("When was Directive 35-CT/TW on Party congresses signed?", lang="en")
+    assert a.mode == "registry" and a.abstained and "do not say when Directive 35-CT/TW was issued" in a.text
+    dated = answerer.answer("Chỉ thị 24-CT/TU được ban hành ngày nào?", lang="vi")
+    assert dated.mode != "registry" and not dated.abstained
+    from text.relations import asks_issue
+
+    assert asks_issue("quy dinh 69 do ai ky, ngay nao?") and not asks_issue("Đảng viên bị kỷ luật khi nào?")
+    off = answerer.with_rules(Rules(answerer.settings, off={ISSUE_DATE_KNOWN.name}))
+    assert off.answer("When was Directive 35-CT/TW on Party congresses signed?", lang="en").mode != "registry"

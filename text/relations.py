@@ -120,3 +120,13 @@ def asks_about_version(question: str) -> str | None:
         if _ASKS[kind].search(folded):
             return kind
     return None
+
+
+# Asks about a document's issue: "ban hành", "ký" (not "kỷ luật", which folds alike), "issued",
+# "signed", "صدر", "وقّع".
+_ASKS_ISSUE = re.compile(r"\b(?:ban hanh|ky(?! luat| niem| hop| thuat| cuong| nang)|issued?|signed|sign|promulgated)\b"
+                         r"|(?:صدر|صدرت|اصدر|اصدرت|وقع|وقعها|وقعه|توقيع)(?!\w)")
+
+
+def asks_issue(question: str) -> bool:
+    return bool(_ASKS_ISSUE.search(fold(question)))
