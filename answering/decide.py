@@ -30,6 +30,11 @@ OTHER_DOC_RATIO = rule(
     "a second document is a source only when it matches the question about as well as the best "
     "one: a small model given passages of unrelated documents cites them",
     setting="answer_other_doc_ratio", off=0.0)
+PLACE_IN_SOURCES = rule(
+    "place-in-sources", "decide",
+    "a question about a province or city is answered from documents about it: when none of the "
+    "documents found mentions the place it names, they do not cover it (another province's "
+    "figures are not its answer)")
 QUOTE_SAME_LANGUAGE = rule(
     "quote-same-language", "decide",
     "with the local model, a question in the language of its best source is answered by quoting "
@@ -56,6 +61,9 @@ class Decide:
             return Decision("abstain", "no such article")
         if not question.codes and self.gate.usable(rules) and self.gate.off_topic(result.vector, rules):
             return Decision("abstain", "off-topic")
+        missing = self.missing_place(question, found) if rules.on(PLACE_IN_SOURCES) else None
+        if missing:
+            return Decision("abstain", "place not in sources", missing=missing)
         ambiguous = self.ambiguity(question.codes) if rules.on(AMBIGUOUS_CODES) else []
         sources = self.choose_sources(list(found.passages), ambiguous, rules)
         if found.article_ids:  # the asked article is the answer, not the passages that share its words
@@ -73,6 +81,20 @@ class Decide:
                             digest=head)
         return Decision("answer", compose=compose, sources=tuple(sources), excerpts=tuple(texts),
                         ambiguous=tuple(ambiguous), sentence_scores=scores)
+
+    def missing_place(self, question: Question, found: Found) -> str | None:
+        """The place the question names that no document found mentions (None: all are there, or
+        a document indexed before places were read, which cannot tell)."""
+        if not question.places:
+            return None
+        mentioned: set[str] = set()
+        for doc_id in dict.fromkeys(p.doc_id for p in found.passages):
+            doc = self.search.document(doc_id)
+            if doc is None or "places" not in (doc.meta or {}):
+                return None
+            mentioned |= set(doc.meta["places"])
+        missing = sorted(question.places - mentioned)
+        return missing[0] if missing and not (question.places & mentioned) else None
 
     def quotes(self, question: Question, sources: list[Passage], rules: Rules) -> bool:
         """Quote instead of generating (see QUOTE_SAME_LANGUAGE; cross-lingual questions still

@@ -247,7 +247,7 @@ class _Run:
         # the passages as retrieved: refused before the asked article was looked for, or after
         shown = self.found.passages if d.why not in ("nothing found", "low relevance") else self.found.result.passages
         off_topic = d.why == "off-topic"
-        text = quote.refusal(self.question.lang, () if off_topic else tuple(shown), self.a.rules)
+        text = quote.refusal(self.question.lang, () if off_topic else tuple(shown), self.a.rules, place=d.missing)
         answer = self.make(Draft(text, (), mode, messages(self.question.lang)["_version"]), passages=shown)
         answer.abstained, answer.grounded = True, False
         if off_topic:

@@ -12,6 +12,7 @@ from text.dates import find_dates
 from text.lines import aside, shorten, squash
 from text.sentences import split_sentences
 from text.tokenize import terms
+from text.transliteration import place_name
 
 QUOTE_DATE = rule(
     "quote-dated-sentence", "compose",
@@ -37,9 +38,9 @@ CLOSEST_DOCS = rule(
     "a refusal names the closest documents (meaning ≥ 0.3) so the member can ask about them")
 
 
-def refusal(lang: str, passages: tuple[Passage, ...], rules: Rules) -> str:
+def refusal(lang: str, passages: tuple[Passage, ...], rules: Rules, place: str = "") -> str:
     msg = messages(lang)
-    text = msg["abstain"]
+    text = msg["abstain_place"].format(place=place_name(place, lang)) if place else msg["abstain"]
     closest: list[str] = []
     for p in passages if rules.on(CLOSEST_DOCS) else ():
         label = p.title or p.source

@@ -71,6 +71,7 @@ class Question:
     articles: frozenset[str]  # article numbers it asks about ("Điều 5" -> "5")
     expects: str | None  # the kind of answer asked for: "date", "number", "person" (None: other)
     content_terms: frozenset[str]  # its own words as terms, without the codes it names
+    places: frozenset[str] = frozenset()  # provinces and cities it names (folded: "nghe an")
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,9 @@ class Found:
 class Decision:
     """decide: answer or not, from which sources, and how to compose the answer."""
     action: str  # "answer" | "abstain"
-    why: str = ""  # for an abstention: "nothing found", "low relevance", "no such article", "off-topic"
+    why: str = ""  # for an abstention: "nothing found", "low relevance", "no such article", "off-topic",
+    # "place not in sources" (then `missing` is the place)
+    missing: str = ""
     compose: str = ""  # "digest" | "quote" | "generate" | "extractive" (no chat model) | "registry"
     sources: tuple[Passage, ...] = ()  # numbered 1..n in the prompt and the citations
     excerpts: tuple[str, ...] = ()  # what the model sees (or the quote is chosen from) of each source

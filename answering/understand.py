@@ -12,6 +12,7 @@ from text.codes import code_mentions, find_codes
 from text.language import detect
 from text.normalize import fold
 from text.tokenize import terms
+from text.transliteration import places_in
 
 MAX_QUESTION_CHARS = 1000
 # What kind of answer the question asks for, by its question words (on fold()ed text): a date
@@ -43,7 +44,7 @@ def understand(question: str, lang: str | None, rules: Rules) -> Question:
         expects = "number"
     return Question(text=q, lang=lang, search_lang=search_lang, codes=tuple(find_codes(q)),
                     articles=frozenset(ARTICLE_MENTION.findall(folded)), expects=expects,
-                    content_terms=frozenset(content_terms(q)))
+                    content_terms=frozenset(content_terms(q)), places=frozenset(places_in(q)))
 
 
 def content_terms(question: str) -> set[str]:

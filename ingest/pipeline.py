@@ -22,6 +22,7 @@ from text.normalize import clean_display, fold
 from ingest.sources import base_name, doc_id_for, is_url, redact_credentials, source_for, strip_credentials
 from core.errors import IngestError
 from text.tokenize import terms
+from text.transliteration import places_in
 from vectorstore.catalog import ChunkRow, DocumentRow, now
 from vectorstore.index import Index, IndexResult, Prepared
 
@@ -39,7 +40,8 @@ SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".pdf", ".docx", ".html", ".ht
 #    này, …" is a reference); Arabic headings need a number or an ordinal; the locator is the number.
 # 5: a document in the official layout is titled by its type and subject lines ("QUY ĐỊNH VỀ …"),
 #    not by the issuer on its first line.
-# 6: the Politburo's "QĐi" codes (07-QĐi/TW); document facts (ingest.facts) in the metadata.
+# 6: the Politburo's "QĐi" codes (07-QĐi/TW); document facts (ingest.facts) and the provinces and
+#    cities a document names in the metadata.
 PIPELINE_VERSION = 6
 
 
@@ -119,7 +121,8 @@ def prepare(text: str, source: str, *, title: str | None = None, kind: str = "tx
     if head_dates:
         meta["date"] = head_dates[0]
     own = own_code(display, title)
-    meta.update(genre=genre(display), own_code=own.key if own else None, facts_version=FACTS_VERSION)
+    meta.update(genre=genre(display), own_code=own.key if own else None, facts_version=FACTS_VERSION,
+                places=sorted(places_in(display)))
     chunks = []
     for c in chunk_text(display, target=target, maximum=maximum):
         chunk_id = hashlib.sha256(f"{doc_id}|{content_hash}|{c.ordinal}".encode()).hexdigest()[:32]

@@ -59,7 +59,8 @@ EFFECT = re.compile(
     r"|(?:يسري|تسري|سرت|سري|حيز التنفيذ|حيز النفاذ|نافذه|نافذ)(?!\w)")
 SIGNING = re.compile(r"\b(?:ngay ky|sign(?:ed|ing|ature))\b|(?:التوقيع|توقيعها|توقيعه)(?!\w)")
 # Issued or signed.
-ISSUED = re.compile(r"\b(?:ban hanh|issued|signed|promulgated|adopted)\b|(?:صدر|صدرت|اصدر|اصدرت|وقع|وقعها|وقعه)(?!\w)")
+# "ký" (signed) folds like "kỷ" of "kỷ luật" (discipline): not before the words "kỷ" makes
+ISSUED = re.compile(r"\b(?:ban hanh|ky(?! luat| niem| hop| thuat| cuong| nang| la)|issued|signed|promulgated|adopted)\b|(?:صدر|صدرت|اصدر|اصدرت|وقع|وقعها|وقعه)(?!\w)")
 # What a document is about, after its code: "về …", "on …", "بشأن …".
 # Before an issuing verb: it is passive, its document is written before it ("… được ban hành").
 PASSIVE_BEFORE = re.compile(r"(?:duoc|da duoc|was|were|has been|have been|had been|is|تم)\s*$")

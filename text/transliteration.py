@@ -136,3 +136,27 @@ def names_place(text: str) -> bool:
     folded = fold(text)
     return bool(_place_names().search(folded) or _LOCALITY.search(folded)
                 or annotate_places(text, "en") != text)
+
+
+# Other names of a province or city, as members and the sources write them (folded).
+_PLACE_ALIASES = {"hanoi": "ha noi", "هانوي": "ha noi", "saigon": "ho chi minh", "sai gon": "ho chi minh",
+                  "ha long": "quang ninh", "danang": "da nang", "دانانغ": "da nang", "دانانج": "da nang"}
+
+
+def places_in(text: str) -> set[str]:
+    """The provinces and cities ``text`` names (folded Vietnamese names: "nghe an"), written in
+    Latin letters or transliterated into Arabic ("نغي آن")."""
+    folded = fold(text)
+    out = {_PLACE_ALIASES.get(m.group(0), m.group(0)) for m in _place_names().finditer(folded)}
+    out |= {v for a, v in _PLACE_ALIASES.items() if re.search(rf"(?<!\w){re.escape(fold(a))}(?!\w)", folded)}
+    annotated = annotate_places(text, "vi")
+    if annotated != text:
+        out |= {fold(m.group(1)) for m in re.finditer(r" \(([^()]+)\)", annotated) if m.group(0) not in text}
+    return out
+
+
+def place_name(folded: str, lang: str) -> str:
+    """A folded place name as members read it: "Nghệ An" (Vietnamese, Arabic), "Nghe An" (English)."""
+    names = {fold(n.strip()): n.strip() for n in PLACES_FILE.read_text(encoding="utf-8").splitlines() if n.strip()}
+    name = names.get(folded, folded.title())
+    return strip_vietnamese_diacritics(name) if lang == "en" else name
