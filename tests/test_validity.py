@@ -88,6 +88,7 @@ def test_every_fact_keeps_the_sentence_it_was_read_from():
     ("Quy định 102-QĐ/TW đã được thay thế bằng Quy định 69-QĐ/TW.", ("69-qd/tw", "replaces", "102-qd/tw")),
     ("Regulation 07-QĐi/TW was replaced by Regulation 69-QĐ/TW in 2022.", ("69-qd/tw", "replaces", "7-qdi/tw")),
     ("Regulation 22-QĐ/TW amends Regulation 15-QĐ/TW.", ("22-qd/tw", "amends", "15-qd/tw")),
+    ("Regulation 37-QĐ/TW took the place of Regulation 47-QĐ/TW.", ("37-qd/tw", "replaces", "47-qd/tw")),
     ("فقد حلّت محلها اللائحة 69-QĐ/TW بدلًا من اللائحة 102-QĐ/TW.", None),  # no acting code before
     ("وفي عام 2024 عدّلت اللائحة 114-QĐ/TW بعض أحكام اللائحة 80-QĐ/TW.", ("114-qd/tw", "amends", "80-qd/tw")),
     ("Theo Quy định 37-QĐ/TW, không ai có thể thay thế vai trò nêu gương.", None),

@@ -22,7 +22,8 @@ _CUES: dict[tuple[str, str], tuple[str, ...]] = {
     ("replaces", "active"): (
         "thay thế", "thay thế cho", "bãi bỏ", "thay cho",
         "replaces", "replacing", "replaced", "supersedes", "superseding", "superseded", "repeals",
-        "repealing", "repealed", "in place of", "in lieu of",
+        "repealing", "repealed", "in place of", "in lieu of", "takes the place of", "took the place of",
+        "taking the place of",
         "حلّت محل", "تحل محل", "يحل محل", "ليحل محل", "لتحل محل", "حل محل", "بدلاً من", "ألغت",
         "تلغي", "يلغي", "ألغى"),
     ("replaces", "passive"): (
