@@ -269,7 +269,8 @@ class Validity:
         registry = self.search.registry()
         codes = [r.code for r in self._records(question)]
         for p in decision.sources:
-            own = (self.search.document(p.doc_id).meta or {}).get("own_code") if self.search.document(p.doc_id) else None
+            doc = self.search.document(p.doc_id)
+            own = (doc.meta or {}).get("own_code") if doc else None
             codes += [registry.records[own].code] if own in registry.records else []
         cites = Cites(self.search, first=len(decision.sources) + 1)
         notes: list[str] = []
@@ -305,14 +306,17 @@ class Validity:
                 meta = (doc.meta or {}) if doc else {}
                 own = registry.records.get(meta.get("own_code") or "")
                 level = 1 if (own and own.level == "local" and not place) else 0
+                status = registry.status(own) if own else None
                 docs[p.doc_id] = {"near": p.score >= NEAR * top, "own": own, "codes": set(doc.codes if doc else ()),
-                                  "rank": (GENRE_RANK.get(meta.get("genre", "news"), 3), level)}
+                                  "rank": (GENRE_RANK.get(meta.get("genre", "news"), 3), level),
+                                  # the codes that replaced it, when the sources say it was replaced
+                                  "replaced_by": {c.key for c in status.chain} if status and status.state == "replaced"
+                                  else set()}
 
         def outranks(b: dict, a: dict) -> bool:
             if not (a["near"] and b["near"] and b["own"]):
                 return False
-            if use_force and a["own"] and registry.status(a["own"]).state == "replaced" and \
-                    b["own"].code.key in {c.key for c in registry.status(a["own"]).chain}:
+            if use_force and b["own"].code.key in a["replaced_by"]:
                 return True
             return use_authority and b["own"].code.key in a["codes"] and b["rank"] < a["rank"]
 

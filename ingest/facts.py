@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 
-from text.codes import Code, code_mentions
+from text.codes import Code, code_mentions, only_fit
 from text.dates import date_mentions
 from text.normalize import fold, fold_mapped
 from text.relations import ABOUT, EFFECT, ISSUED, PASSIVE_BEFORE, SIGNING, cues, self_mentions
@@ -134,13 +134,16 @@ def _resolve(code: Code, known: list[Code]) -> tuple[Code, float]:
     """A partial code ("Quy định 69") as the one full code of the same document it fits."""
     if code.issuer:
         return code, 0.0
-    fits = list(dict.fromkeys(k for k in known if code.matches(k)))
-    return (fits[0], 0.05) if len(fits) == 1 else (code, 0.15)
+    fit = only_fit(code, known)
+    return (fit, 0.05) if fit else (code, 0.15)
 
 
 def _sentence_facts(text: str, s0: int, s1: int, own: Code | None, known: list[Code]) -> list[Fact]:
     sentence = text[s0:s1]
-    folded = _folded(sentence)
+    folded, where = fold_mapped(sentence)
+
+    def spans(found) -> list[tuple[int, int]]:  # matches in `folded`, as positions in `sentence`
+        return [(where[s], where[e - 1] + 1) for s, e in found]
     mentions = []  # (start, end, code, uncertainty), positions in the sentence
     seen_spans = set()
     for start, end, _, code, _ in code_mentions(sentence):
@@ -149,7 +152,7 @@ def _sentence_facts(text: str, s0: int, s1: int, own: Code | None, known: list[C
         seen_spans.add((start, end))
         resolved, doubt = _resolve(code, known)
         mentions.append((start, end, resolved, doubt))
-    selfs = [(s, e) for s, e in _map_spans(sentence, self_mentions(folded))] if own else []
+    selfs = spans(self_mentions(folded)) if own else []
     dates = date_mentions(sentence)
     out: list[Fact] = []
 
@@ -169,10 +172,10 @@ def _sentence_facts(text: str, s0: int, s1: int, own: Code | None, known: list[C
         if about:
             fact(code, "about", about, 0.7 - doubt)
 
-    spans = _map_spans(sentence, [(m.start(), m.end()) for m in ISSUED.finditer(folded)])
+    relation_cues = [(where[s], where[e - 1] + 1, kind, voice, weak) for s, e, kind, voice, weak in cues(folded)]
     free_dates = [d for d in dates if d[0] not in attached]
-    relation_starts = [cs for cs, *_ in _map_cues(sentence, folded)]
-    for vs, ve in spans:
+    relation_starts = [cs for cs, *_ in relation_cues]
+    for vs, ve in spans((m.start(), m.end()) for m in ISSUED.finditer(folded)):
         passive = bool(PASSIVE_BEFORE.search(fold(sentence[max(0, vs - 12):vs])))
         until = min([c for c in relation_starts if c >= ve] + [len(sentence)])
         subject = _issue_subject([m for m in mentions if m[0] < until], selfs, vs, ve, own, passive)
@@ -186,7 +189,7 @@ def _sentence_facts(text: str, s0: int, s1: int, own: Code | None, known: list[C
             fact(code, "issuer", key, confidence - 0.1)
             break
 
-    for cs, ce in _map_spans(sentence, [(m.start(), m.end()) for m in EFFECT.finditer(folded)]):
+    for cs, ce in spans((m.start(), m.end()) for m in EFFECT.finditer(folded)):
         subject = _before(mentions, selfs, cs, own, far=150)
         if subject is None:
             continue
@@ -200,7 +203,7 @@ def _sentence_facts(text: str, s0: int, s1: int, own: Code | None, known: list[C
                 fact(code, "effective", later[0][2], confidence)
 
     dated = {f.code for f in out if f.kind == "issued"}
-    for cs, ce, kind, voice, weak in _map_cues(sentence, folded):
+    for cs, ce, kind, voice, weak in relation_cues:
         for a, b, c in _relation(sentence, mentions, selfs, own, cs, ce, voice, weak):
             out.append(Fact(a.key, kind, b.key, s0, s1, c))
             # a document acts when it is issued: "وفي عام 2024 عدّلت اللائحة 114-QĐ/TW …"
@@ -211,20 +214,6 @@ def _sentence_facts(text: str, s0: int, s1: int, own: Code | None, known: list[C
     return out
 
 
-def _folded(sentence: str) -> str:
-    return fold_mapped(sentence)[0]
-
-
-def _map_spans(sentence: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    where = fold_mapped(sentence)[1]
-    return [(where[s], where[e - 1] + 1) for s, e in spans]
-
-
-def _map_cues(sentence: str, folded: str):
-    where = fold_mapped(sentence)[1]
-    return [(where[s], where[e - 1] + 1, kind, voice, weak) for s, e, kind, voice, weak in cues(folded)]
-
-
 def _about(sentence: str, end: int, mentions, dates) -> str | None:
     """"về những điều đảng viên không được làm" after a code (and its date): what it is about."""
     rest_start = end
@@ -232,25 +221,16 @@ def _about(sentence: str, end: int, mentions, dates) -> str | None:
         if ds >= end and ds - end <= 25:
             rest_start = de
             break
-    m = ABOUT.match(fold(sentence[rest_start:rest_start + 200]))
+    folded, where = fold_mapped(sentence[rest_start:rest_start + 200])
+    m = ABOUT.match(folded)
     if not m:
         return None
-    begin = rest_start + len(_prefix(sentence[rest_start:], m.end()))
+    begin = rest_start + where[m.end()]
     stop = min([s for s, _, _, _ in mentions if s > begin] + [len(sentence)])
     phrase = re.split(r"[;.()\n]", sentence[begin:stop])[0]
     # "… vi phạm và Quy định số": the connector and the next code's type word are not about it
     phrase = _TRAILING.sub("", phrase).strip(" ,:")
     return phrase[:120] if len(phrase) >= 5 else None
-
-
-def _prefix(text: str, folded_length: int) -> str:
-    """The start of ``text`` whose fold is ``folded_length`` characters long."""
-    n = 0
-    for i, ch in enumerate(text):
-        if n >= folded_length:
-            return text[:i]
-        n += len(fold(ch) if not ch.isspace() else " ")
-    return text
 
 
 def _before(mentions, selfs, pos: int, own: Code | None, *, far: int = _NEAR, unsaid: bool = True):

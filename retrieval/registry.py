@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from text.codes import Code, parse_key
+from text.codes import Code, only_fit, parse_key
 from text.terminology import level_of_issuer
 
 SURE = 0.5  # a replacement read at least this surely decides a status
@@ -170,7 +170,7 @@ class Registry:
             ends.setdefault(chain[-1].key, (r, chain))
         if len(ends) > 1:
             return Status("disputed", by=by)
-        (first, chain), = ends.values()
+        (_, chain), = ends.values()
         return Status("replaced", by=by, current=chain[-1], chain=chain)
 
     def _successors_chain(self, code: Code) -> list[Code]:
@@ -194,9 +194,8 @@ def _resolver(full: set[str]):
     def resolve(key: str) -> str:
         if "/" in key:
             return key
-        code = parse_key(key)
-        fits = [c.key for c in codes if code.matches(c)]
-        return fits[0] if len(fits) == 1 else key
+        fit = only_fit(parse_key(key), codes)
+        return fit.key if fit else key
 
     return resolve
 

@@ -183,5 +183,12 @@ def parse_key(key: str) -> Code:
     return Code(int(m.group(1)), TYPES[m.group(2)], m.group(3).upper() if m.group(3) else None)
 
 
+def only_fit(code: Code, known) -> Code | None:
+    """The one full code among ``known`` that ``code`` (a partial one: "Quy định 69") fits;
+    None when none or several do."""
+    fits = list(dict.fromkeys(k for k in known if k.issuer and code.matches(k)))
+    return fits[0] if len(fits) == 1 else None
+
+
 def match_any(query_codes: list[Code], doc_codes: list[Code]) -> bool:
     return any(q.matches(d) for q in query_codes for d in doc_codes)

@@ -71,11 +71,17 @@ _PLACE_WORDS = set("مقاطعة محافظة مدينة إقليم ولاية �
 
 
 @lru_cache(maxsize=1)
+def _place_list() -> tuple[str, ...]:
+    """The province-level names of ``places_vi.txt``, as written ("Nghệ An")."""
+    return tuple(line.strip() for line in PLACES_FILE.read_text(encoding="utf-8").splitlines() if line.strip())
+
+
+@lru_cache(maxsize=1)
 def _places() -> dict[int, list[tuple[str, str]]]:
     """Province-level names by syllable count: (skeleton, name). Names whose skeleton is under
     three letters (Hà Nội: H N) or shared with another name (Hà Giang, Hải Dương, Hậu Giang) are
     left out: too many Arabic words would match them."""
-    names = [line.strip() for line in PLACES_FILE.read_text(encoding="utf-8").splitlines() if line.strip()]
+    names = _place_list()
     syllables = {n: n.replace("-", " ").split() for n in names}
     skeletons = {n: "".join(map(latin_skeleton, syllables[n])) for n in names}
     shared = Counter(skeletons.values())
@@ -121,42 +127,40 @@ def annotate_places(text: str, lang: str) -> str:
 
 _LOCALITY = re.compile(r"\b(?:thanh pho|huyen|province|provincial|city|municipal|district)\b"
                        r"|(?:مقاطعه|محافظه|مدينه|بمدينه|بمقاطعه|الاقليميه|هانوي)")
-
-
-@lru_cache(maxsize=1)
-def _place_names() -> re.Pattern:
-    names = [fold(line.strip()) for line in PLACES_FILE.read_text(encoding="utf-8").splitlines() if line.strip()]
-    names += ["hanoi", "saigon", "ho chi minh"]
-    return re.compile(rf"\b(?:{'|'.join(sorted(map(re.escape, names), key=len, reverse=True))})\b")
-
-
-def names_place(text: str) -> bool:
-    """Whether ``text`` names a province or city (in Latin letters or Arabic transliteration), or
-    a locality ("tỉnh", "city", "مقاطعة")."""
-    folded = fold(text)
-    return bool(_place_names().search(folded) or _LOCALITY.search(folded)
-                or annotate_places(text, "en") != text)
-
-
 # Other names of a province or city, as members and the sources write them (folded).
 _PLACE_ALIASES = {"hanoi": "ha noi", "هانوي": "ha noi", "saigon": "ho chi minh", "sai gon": "ho chi minh",
                   "ha long": "quang ninh", "danang": "da nang", "دانانغ": "da nang", "دانانج": "da nang"}
 
 
+@lru_cache(maxsize=1)
+def _place_names() -> re.Pattern:
+    """The places' folded names and their other names, in one pattern (longest first)."""
+    names = [fold(n) for n in _place_list()] + list(_PLACE_ALIASES)
+    return re.compile(rf"\b(?:{'|'.join(sorted(map(re.escape, names), key=len, reverse=True))})\b")
+
+
 def places_in(text: str) -> set[str]:
     """The provinces and cities ``text`` names (folded Vietnamese names: "nghe an"), written in
     Latin letters or transliterated into Arabic ("نغي آن")."""
-    folded = fold(text)
-    out = {_PLACE_ALIASES.get(m.group(0), m.group(0)) for m in _place_names().finditer(folded)}
-    out |= {v for a, v in _PLACE_ALIASES.items() if re.search(rf"(?<!\w){re.escape(fold(a))}(?!\w)", folded)}
+    out = {_PLACE_ALIASES.get(m.group(0), m.group(0)) for m in _place_names().finditer(fold(text))}
     annotated = annotate_places(text, "vi")
     if annotated != text:
         out |= {fold(m.group(1)) for m in re.finditer(r" \(([^()]+)\)", annotated) if m.group(0) not in text}
     return out
 
 
+def names_place(text: str) -> bool:
+    """Whether ``text`` names a province or city (:func:`places_in`) or a locality ("thành phố",
+    "city", "مقاطعة")."""
+    return bool(places_in(text) or _LOCALITY.search(fold(text)))
+
+
+@lru_cache(maxsize=1)
+def _display_names() -> dict[str, str]:
+    return {fold(n): n for n in _place_list()}
+
+
 def place_name(folded: str, lang: str) -> str:
     """A folded place name as members read it: "Nghệ An" (Vietnamese, Arabic), "Nghe An" (English)."""
-    names = {fold(n.strip()): n.strip() for n in PLACES_FILE.read_text(encoding="utf-8").splitlines() if n.strip()}
-    name = names.get(folded, folded.title())
+    name = _display_names().get(folded, folded.title())
     return strip_vietnamese_diacritics(name) if lang == "en" else name
