@@ -93,6 +93,10 @@ def test_dates_in_three_languages():
     ("What must party members not do under 37-QĐ/TW?", "en"),
     ("wats the weather in ha long bay this wknd", "en"),
     ("كم عدد أعضاء الحزب في لجنة الحزب بهانوي؟", "ar"),
+    # English prose quoting a Vietnamese phrase and a name stays English
+    ("Articles 1 to 5 each define one standard: diligence, thrift, integrity, uprightness and "
+     "selfless devotion to the common good (cần, kiệm, liêm, chính, chí công vô tư); General "
+     "Secretary Tô Lâm signed it.", "en"),
 ])
 def test_language_detection(text, lang):
     assert detect(text) == lang
