@@ -19,6 +19,7 @@ from text.dates import date_mentions
 from text.normalize import fold, fold_mapped
 from text.relations import ABOUT, EFFECT, ISSUED, PASSIVE_BEFORE, SIGNING, cues, self_mentions
 from text.terminology import bodies_in
+from text.transliteration import places_in
 
 FACTS_VERSION = 1
 KINDS = ("issued", "effective", "issuer", "about", "replaces", "amends", "implements")
@@ -112,6 +113,15 @@ def own_code(text: str, title: str | None = None) -> Code | None:
     if ranked and (len(ranked) == 1 or ranked[0][1] > ranked[1][1]):
         return ranked[0][0]
     return None
+
+
+def places_named(text: str) -> list[str]:
+    """The provinces and cities a document is about: those it names anywhere but in the
+    place-and-date line of its heading, which says where it was signed ("Hà Nội, ngày …" heads
+    every central regulation), not what it is about."""
+    lines = text.split("\n")
+    body = [line for i, line in enumerate(lines) if i >= 20 or not _PLACE_DATE_LINE.match(line.strip())]
+    return sorted(places_in("\n".join(body)))
 
 
 def _heading_date(text: str, own: Code | None) -> list[Fact]:

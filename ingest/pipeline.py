@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from ingest.chunking import chunk_text
-from ingest.facts import FACTS_VERSION, document_facts, genre, own_code
+from ingest.facts import FACTS_VERSION, document_facts, genre, own_code, places_named
 from text.codes import find_codes
 from text.dates import find_dates
 from text.language import detect
@@ -22,7 +22,6 @@ from text.normalize import clean_display, fold
 from ingest.sources import base_name, doc_id_for, is_url, redact_credentials, source_for, strip_credentials
 from core.errors import IngestError
 from text.tokenize import terms
-from text.transliteration import places_in
 from vectorstore.catalog import ChunkRow, DocumentRow, now
 from vectorstore.index import Index, IndexResult, Prepared
 
@@ -42,7 +41,9 @@ SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".pdf", ".docx", ".html", ".ht
 #    not by the issuer on its first line.
 # 6: the Politburo's "QĐi" codes (07-QĐi/TW); document facts (ingest.facts) and the provinces and
 #    cities a document names in the metadata.
-PIPELINE_VERSION = 6
+# 7: a chunk of English quoting a Vietnamese phrase is English (text.language); the place in a
+#    heading's place-and-date line is where the document was signed, not one it is about.
+PIPELINE_VERSION = 7
 
 
 @dataclass
@@ -75,7 +76,12 @@ def _official_title(text: str) -> str | None:
         if line.isupper() and fold(line).strip(" .:") in _DOC_TYPES:
             subject = []
             for nxt in lines[i + 1:i + 4]:  # the subject, wrapped over up to three lines
-                if not nxt.isupper() or _is_heading(nxt):
+                if _is_heading(nxt):
+                    break
+                if not nxt.isupper():
+                    # or one line in sentence case, which always opens with "Về" ("about")
+                    if not subject and fold(nxt).startswith("ve "):
+                        subject.append(nxt)
                     break
                 subject.append(nxt)
             if subject:
@@ -122,7 +128,7 @@ def prepare(text: str, source: str, *, title: str | None = None, kind: str = "tx
         meta["date"] = head_dates[0]
     own = own_code(display, title)
     meta.update(genre=genre(display), own_code=own.key if own else None, facts_version=FACTS_VERSION,
-                places=sorted(places_in(display)))
+                places=places_named(display))
     chunks = []
     for c in chunk_text(display, target=target, maximum=maximum):
         chunk_id = hashlib.sha256(f"{doc_id}|{content_hash}|{c.ordinal}".encode()).hexdigest()[:32]

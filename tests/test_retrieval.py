@@ -150,3 +150,14 @@ def test_a_document_in_the_official_layout_is_titled_by_its_type_and_subject():
     assert prepare("NGHỊ QUYẾT\nVỀ PHÁT TRIỂN TỈNH\nI. TÌNH HÌNH\nNội dung.", "nq.txt").doc.title == \
         "NGHỊ QUYẾT VỀ PHÁT TRIỂN TỈNH"
     assert prepare("Hà Nội có 50 đảng bộ.\nNội dung.", "a.txt").doc.title == "Hà Nội có 50 đảng bộ."
+
+
+def test_a_subject_in_sentence_case_opens_with_ve_and_the_signing_place_is_not_a_topic():
+    text = ("BAN CHẤP HÀNH TRUNG ƯƠNG\nĐẢNG CỘNG SẢN VIỆT NAM\n\nSố 69-QĐ/TW\n\nHà Nội, ngày 06 tháng 7 năm 2022\n\n"
+            "QUY ĐỊNH\nVề kỷ luật tổ chức đảng, đảng viên vi phạm\n\n*Bản tóm tắt.*\n\n"
+            "Điều 1. Đảng viên ở Quảng Ninh và ở mọi nơi.\n")
+    doc = prepare(text, "qd69.md").doc
+    assert doc.title == "QUY ĐỊNH Về kỷ luật tổ chức đảng, đảng viên vi phạm"
+    # "Hà Nội, ngày …" says where it was signed; the body names Quảng Ninh
+    assert doc.meta["places"] == ["quang ninh"]
+    assert prepare("Hà Nội có 50 đảng bộ.\nNội dung.", "a.txt").doc.meta["places"] == ["ha noi"]
