@@ -10,8 +10,15 @@ from answering.topic_gate import TopicGate
 from answering.types import Decision, Found, Question
 from core.rules import Rules, rule
 from retrieval.hybrid import HybridSearch, Passage
-from text.codes import Code, find_codes
-from text.dates import find_dates
+from text.codes import Code, code_mentions, find_codes
+from text.dates import date_mentions, find_dates
+from text.numbers import find_numbers, word_numbers
+
+# A year written on its own ("năm 2022", "of 2022"), not inside a date, a range or a code.
+# An article, chapter or clause label and a list item's number: where, not how many.
+_LABEL = re.compile(r"\b(?:điều|dieu|article|art\.|chương|chuong|chapter|khoản|khoan|clause|điểm|diem|point|"
+                    r"mục|muc|section)\s+\d+|(?:المادة|الفصل|البند|الفقرة)\s+\d+|^\s*\d{1,2}[.)]\s", re.I | re.M)
+_YEAR = re.compile(r"(?<![\d/.-])((?:19|20)\d{2})(?![\d/.-])")
 
 ABSTAIN_BELOW = rule(
     "abstain-below", "decide",
@@ -35,6 +42,19 @@ PLACE_IN_SOURCES = rule(
     "a question about a province or city is answered from documents about it: when none of the "
     "documents found mentions the place it names, they do not cover it (another province's "
     "figures are not its answer)")
+NAMED_IN_EVIDENCE = rule(
+    "named-in-evidence", "decide",
+    "a passage answers a question about a named province, city or document only when its "
+    "document names it: the sources are the passages of the documents found that name what the "
+    "question names, not those that merely share its other words")
+OWN_WORDS_PICK = rule(
+    "own-words-pick-the-document", "decide",
+    "when a code names several documents, a year or a place the question gives that fits only one "
+    "of them picks that one (\"09-NQ/TU of 2022 of Quang Ninh\")")
+ASKED_KIND = rule(
+    "asked-kind-in-evidence", "decide",
+    "a question asking how many or when is answered only from sources that give a number or a "
+    "date: passages on its topic that give none do not hold its answer")
 QUOTE_SAME_LANGUAGE = rule(
     "quote-same-language", "decide",
     "with the local model, a question in the language of its best source is answered by quoting "
@@ -64,12 +84,23 @@ class Decide:
         missing = self.missing_place(question, found) if rules.on(PLACE_IN_SOURCES) else None
         if missing:
             return Decision("abstain", "place not in sources", missing=missing)
+        passages = list(found.passages)
+        if rules.on(NAMED_IN_EVIDENCE):
+            passages = self.about_named(question, passages)
         ambiguous = self.ambiguity(question.codes) if rules.on(AMBIGUOUS_CODES) else []
-        sources = self.choose_sources(list(found.passages), ambiguous, rules)
+        if len(ambiguous) > 1 and rules.on(OWN_WORDS_PICK):
+            picked = self.picked(question, ambiguous)
+            if len(picked) == 1:
+                ambiguous = []
+                passages = ([p for p in passages if p.doc_id == picked[0]["doc_id"]]
+                            or [x for x in [self.search.passage(picked[0]["chunk_id"])] if x] or passages)
+        sources = self.choose_sources(passages, ambiguous, rules)
         if found.article_ids:  # the asked article is the answer, not the passages that share its words
             sources = [p for p in sources if p.chunk_id in found.article_ids] or sources
         sources, texts, scores = excerpts(question, sources, ambiguous, self.search, self.settings, rules,
                                           qvec=result.vector, whole_budget=self.quotes(question, sources, rules))
+        if rules.on(ASKED_KIND) and sources and not any(gives(question.expects, p.text) for p in sources):
+            return Decision("abstain", "asked kind not in sources")
         quote = self.quotes(question, sources, rules)  # the first source may have changed
         compose = "quote" if quote else ("generate" if self.can_generate() else "extractive")
         d = None
@@ -96,6 +127,32 @@ class Decide:
         missing = sorted(question.places - mentioned)
         return missing[0] if missing and not (question.places & mentioned) else None
 
+    def _places_of(self, doc_id: str) -> set[str] | None:
+        doc = self.search.document(doc_id)
+        places = (doc.meta or {}).get("places") if doc else None
+        return None if places is None else set(places)
+
+    def about_named(self, question: Question, passages: list[Passage]) -> list[Passage]:
+        """The passages of documents that name the places and the codes the question names (all
+        of them when none does: then place-in-sources or the codes' own rules decide)."""
+        keep = passages
+        if question.places:
+            named = {d: self._places_of(d) for d in dict.fromkeys(p.doc_id for p in keep)}
+            keep = [p for p in keep if named[p.doc_id] is None or named[p.doc_id] & question.places] or keep
+        if question.codes:
+            keep = [p for p in keep if p.code_match] or keep
+        return keep
+
+    def picked(self, question: Question, ambiguous: list[dict]) -> list[dict]:
+        """The documents of an ambiguous code that fit the year and the places the question gives."""
+        years = set(_YEAR.findall(question.text))
+        out = ambiguous
+        if years:
+            out = [a for a in out if a["date"][:4] in years]
+        if question.places:
+            out = [a for a in out if (self._places_of(a["doc_id"]) or set()) & question.places]
+        return out
+
     def quotes(self, question: Question, sources: list[Passage], rules: Rules) -> bool:
         """Quote instead of generating (see QUOTE_SAME_LANGUAGE; cross-lingual questions still
         need the model)."""
@@ -110,7 +167,8 @@ class Decide:
         for p in passages:
             best.setdefault(p.doc_id, p.score)
         floor = passages[0].score * rules.value(OTHER_DOC_RATIO, 0.0)
-        chosen = [p for p in passages if best[p.doc_id] >= floor][:self.settings.answer_passages]
+        first = passages[0].doc_id  # (its score may be below zero: far in meaning, no shared word)
+        chosen = [p for p in passages if p.doc_id == first or best[p.doc_id] >= floor][:self.settings.answer_passages]
         for amb in ambiguous:
             if not any(p.doc_id == amb["doc_id"] for p in chosen):
                 extra = next((p for p in passages if p.doc_id == amb["doc_id"]), None)
@@ -145,3 +203,18 @@ class Decide:
                     e["title"] = doc.title if doc else None
                     found.append(e)
         return found
+
+
+def gives(kind: str | None, text: str) -> bool:
+    """Whether ``text`` gives an answer of the kind asked: a date or a year for "when", a number
+    other than a document's code or a date for "how many" (any text for other questions)."""
+    if kind == "date":
+        return bool(find_dates(text) or _YEAR.search(text))
+    if kind == "number":
+        keep = [True] * len(text)
+        labels = [(m.start(), m.end()) for m in _LABEL.finditer(text)]
+        for start, end, *_ in [*code_mentions(text), *date_mentions(text), *labels]:
+            keep[start:end] = [False] * (end - start)
+        text = "".join(ch if k else " " for ch, k in zip(text, keep))
+        return bool(find_numbers(text) or word_numbers(text))
+    return True

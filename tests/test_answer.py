@@ -8,6 +8,8 @@ import asyncio
 from pathlib import Path
 
 import pytest
+
+from core.rules import Rules
 from langchain_core.messages import AIMessage
 
 from partybot.cli import ingest_items
@@ -167,6 +169,19 @@ def test_ambiguous_code_names_both_documents(indexed, settings):
     assert {x["date"] for x in a.ambiguous} == {"2012-02-27", "2022-02-05"}
     assert "2012-02-27" in a.text and "2022-02-05" in a.text and "09-NQ/TU" in a.text
     assert len({c.doc_id for c in a.citations}) >= 2
+
+
+@pytest.mark.parametrize("question", ["Nghị quyết 09-NQ/TU năm 2022 nói về gì?",
+                                      "What did Quang Ninh's resolution 09-NQ/TU address?"])
+def test_the_year_or_the_place_a_question_gives_picks_one_of_the_documents_a_code_names(indexed, settings, question):
+    from answering.decide import OWN_WORDS_PICK
+
+    answerer, chat = make(indexed, settings, ConnectionError("down"))
+    a = answerer.answer(question)
+    assert not a.ambiguous and a.citations
+    assert {Path(c.source).name for c in a.citations} == {"004_941d1d55c515185c.txt"}  # Quang Ninh, 2022
+    off = answerer.with_rules(Rules(settings, off={OWN_WORDS_PICK.name}))
+    assert len(off.answer(question).ambiguous) == 2
 
 
 def test_streaming_yields_text_then_the_final_answer(indexed, settings):

@@ -44,3 +44,18 @@ def test_a_place_no_document_found_mentions_is_not_answered_with_another_place(a
     off = answerer.with_rules(Rules(answerer.settings, off={PLACE_IN_SOURCES.name}))
     assert not any(t.get("why") == "place not in sources"
                    for t in off.answer("Đảng bộ tỉnh Nghệ An hiện có bao nhiêu đảng viên?").trace)
+
+
+def _source_files(answerer, answer) -> set[str]:
+    decided = next(t for t in answer.trace if t["stage"] == "decide")
+    return {answerer.search.passage(c).source.rsplit("/", 1)[-1] for c in decided.get("sources", [])}
+
+
+def test_the_sources_are_the_documents_that_name_the_place_asked_about(answerer):
+    from answering.decide import NAMED_IN_EVIDENCE
+
+    question = "Đảng bộ tỉnh Quảng Ninh có bao nhiêu đảng viên?"  # shares its words with the Hanoi text
+    a = answerer.answer(question)
+    assert _source_files(answerer, a) == {"quangninh.txt"}, a.trace[2]
+    off = answerer.with_rules(Rules(answerer.settings, off={NAMED_IN_EVIDENCE.name}))
+    assert "hanoi.txt" in _source_files(off, off.answer(question))
