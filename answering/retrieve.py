@@ -7,12 +7,18 @@ from core.rules import Rules, rule
 from retrieval.hybrid import HybridSearch, Passage
 from text.articles import ARTICLE_MENTION
 from text.normalize import fold
+from text.relations import LEAVES_OUT
+from text.sentences import split_sentences
 
 ASKED_ARTICLE = rule(
     "asked-article", "retrieve",
     "a question about \"Điều 5\" / \"Article 5\" / \"المادة 5\" is answered by that article's text, "
     "not by passages that share its words; where the documents found have no such article, the "
     "sources do not cover the question")
+LEFT_OUT = rule(
+    "left-out-article-not-given", "retrieve",
+    "a sentence saying the text leaves an article out (\"Điều 6 không được tóm tắt\", \"does not "
+    "describe Article 6\") names the article without giving it")
 
 
 def retrieve(question: Question, search: HybridSearch, *, k: int, rules: Rules) -> Found:
@@ -20,21 +26,32 @@ def retrieve(question: Question, search: HybridSearch, *, k: int, rules: Rules) 
     passages = list(result.passages)
     if not question.articles or not passages or not rules.on(ASKED_ARTICLE):
         return Found(result, tuple(passages))
-    found = article_passages(search, question.articles, passages)
+    found = article_passages(search, question.articles, passages, left_out=rules.on(LEFT_OUT))
     ids = frozenset(p.chunk_id for p in found)
     return Found(result, tuple(found + [p for p in passages if p.chunk_id not in ids]), ids)
 
 
 def article_passages(search: HybridSearch, asked: frozenset[str], passages: list[Passage],
-                     limit: int = 2) -> list[Passage]:
+                     limit: int = 2, *, left_out: bool = True) -> list[Passage]:
     """Passages that are, or mention, an asked article, from the documents the question is
     about: those carrying its code if any, else those of the best three passages."""
     docs = [p.doc_id for p in passages if p.code_match] or [p.doc_id for p in passages[:3]]
     found: list[Passage] = []
     for doc_id in dict.fromkeys(docs):
         for p in search.passages_of(doc_id):
-            if asked & set(ARTICLE_MENTION.findall(fold(p.locator.replace(" › ", " ") + " " + p.text))):
+            if asked & articles_given(p, left_out):
                 found.append(p)
             if len(found) >= limit:
                 return found
+    return found
+
+
+def articles_given(p: Passage, left_out: bool = True) -> set[str]:
+    """The articles a passage is or gives: its locator's and those its sentences mention, but
+    not those of a sentence saying the text leaves them out (text.relations.LEAVES_OUT)."""
+    found = set(ARTICLE_MENTION.findall(fold(p.locator.replace(" › ", " "))))
+    for sent in split_sentences(p.text):
+        folded = fold(sent)
+        if not (left_out and LEAVES_OUT.search(folded)):
+            found |= set(ARTICLE_MENTION.findall(folded))
     return found

@@ -174,3 +174,47 @@ def test_every_rule_says_why_and_where_and_unknown_names_are_refused():
         Rules(off=["no-such-rule"])
     r = Rules().without("digest")
     assert not r.on(next(x for x in rules if x.name == "digest")) and r.on(rules[0])
+
+
+def test_an_article_the_text_says_it_leaves_out_is_not_given(services, settings, tmp_path):
+    from answering.retrieve import LEFT_OUT
+
+    path = tmp_path / "tomtat.txt"
+    path.write_text("QUY ĐỊNH 15-QĐ/TW VỀ KỶ LUẬT (tóm tắt)\n\nĐiều 1. Phạm vi áp dụng cho mọi đảng viên.\n\n"
+                    "Điều 4, Điều 5 và Điều 6 không được tóm tắt trong tài liệu này.\n", encoding="utf-8")
+    ingest_items([str(path)], settings, services, quiet=True)
+    rules = Rules(settings)
+    assert _decided(services.search, settings, "Điều 6 của Quy định 15-QĐ/TW nói gì?", rules).why == "no such article"
+    assert _decided(services.search, settings, "Điều 1 của Quy định 15-QĐ/TW nói gì?", rules).action == "answer"
+    off = _decided(services.search, settings, "Điều 6 của Quy định 15-QĐ/TW nói gì?", rules.without(LEFT_OUT.name))
+    assert off.action == "answer"
+
+
+def test_a_how_many_or_when_question_is_answered_only_from_sources_that_give_a_number_or_a_date(
+        services, settings, tmp_path):
+    from answering.decide import ASKED_KIND, gives
+
+    assert gives("number", "Đảng bộ có 480 nghìn đảng viên") and gives("number", "خمسة كوادر")
+    # a code, a date, an article label or a list item's number is not a count
+    assert not gives("number", "Điều 2. Quy định số 69-QĐ/TW ngày 06/7/2022 áp dụng.\n1. Đảng viên")
+    assert gives("date", "ban hành năm 2022") and not gives("date", "Đảng viên phải gương mẫu.")
+    path = tmp_path / "guong-mau.txt"
+    path.write_text("Đảng viên phải gương mẫu trong sinh hoạt chi bộ. Chi bộ nhắc nhở đảng viên vi phạm "
+                    "và báo cáo cấp ủy cấp trên.", encoding="utf-8")
+    ingest_items([str(path)], settings, services, quiet=True)
+    rules = Rules(settings)
+    for question in ("Chi bộ nhắc nhở bao nhiêu đảng viên vi phạm?", "Chi bộ nhắc nhở đảng viên vi phạm khi nào?"):
+        assert _decided(services.search, settings, question, rules).why == "asked kind not in sources"
+        assert _decided(services.search, settings, question, rules.without(ASKED_KIND.name)).action == "answer"
+    assert _decided(services.search, settings, "Chi bộ nhắc nhở ai?", rules).action == "answer"
+
+
+def test_a_refusal_names_the_closest_documents_as_the_asker_can_read_them():
+    from answering.quote import refusal
+
+    en = Passage("c1", "d1", "news/reg144.md", "Politburo sets five standards", "…", "", [], "en", dense=0.5)
+    ar = Passage("c2", "d2", "seeds/003_ee.txt", "003_ee.txt", "…", "", [], "ar", dense=0.5)
+    codes = {"d1": "144-QĐ/TW", "d2": None}
+    text = refusal("ar", (en, ar), Rules(), codes=codes)
+    assert "144-QĐ/TW" in text and "Politburo" not in text and "003_ee" not in text
+    assert "Politburo sets five standards" in refusal("en", (en, ar), Rules(), codes=codes)

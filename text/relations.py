@@ -132,3 +132,14 @@ _ASKS_ISSUE = re.compile(r"\b(?:ban hanh|ky(?! luat| niem| hop| thuat| cuong| na
 
 def asks_issue(question: str) -> bool:
     return bool(_ASKS_ISSUE.search(fold(question)))
+
+
+# A text saying what it leaves out ("Điều 4, Điều 5 và Điều 6 không được tóm tắt", "This article
+# does not describe Article 6", "لا يتناول هذا الملخص المادة 6"): summaries and news say so, and
+# such a sentence names an article without giving it. On folded text.
+LEAVES_OUT = re.compile(
+    r"\bkhong (?:duoc )?(?:tom tat|trich|neu|de cap|mo ta|dua vao|noi den)\b"
+    r"|\b(?:does|do|did) not (?:describe|summari[sz]e|cover|detail|quote|give|list|reproduce)\b"
+    r"|\bnot (?:described|summari[sz]ed|covered|detailed|quoted|given|listed|reproduced)\b"
+    r"|(?:لا|لم) (?:يصف|تصف|يتناول|تتناول|يلخص|تلخص|يذكر|تذكر|يورد|تورد|يقتبس|تقتبس)(?!\w)"
+    r"|لم يتم (?:تلخيص|وصف|ذكر)")
