@@ -16,6 +16,7 @@ from text.language import detect
 from text.normalize import fold
 from text.numbers import ARABIC_DIGITS, NUMBER, find_numbers, join_thousands, word_numbers
 from text.scripts import ARABIC_WORD, arabic_share, mostly_arabic
+from text.tokenize import terms
 from text.scripts import arabic_runs as _arabic_runs
 from text.transliteration import arabic_skeleton, latin_skeleton, near
 
@@ -181,11 +182,17 @@ CODES = rule("check-codes", "check", "a document code that no source gives is in
 NAMES = rule("check-names", "check",
              "a person's name that no source gives (in any script) is invented: small models answer "
              "\"who\" with a plausible name")
+SAYS_SOMETHING = rule(
+    "check-says-something", "check",
+    "a reply to a what/who/when question that adds no word to the question's own (\"the 25 "
+    "manifestations listed in Directive 24 are [1].\") has found nothing to say")
 CITATION = rule("check-citation", "check", "an answer that cites no given source cannot be verified")
 
 
 def check(answer: str, *, lang: str, evidence: list[str], question: str, n_sources: int,
-          rules: Rules | None = None) -> list[str]:
+          rules: Rules | None = None, framing: str = "") -> list[str]:
+    """The reply's problems. ``framing``: the words the reply was started with (the prefill),
+    which say nothing of their own."""
     rules = rules or Rules()
     problems = []
     if rules.on(RUNAWAY) and (p := runaway_problem(answer)):
@@ -200,13 +207,30 @@ def check(answer: str, *, lang: str, evidence: list[str], question: str, n_sourc
         problems.append("document codes in no source: " + ", ".join(bad[:5]))
     if lang != "ar" and rules.on(NAMES) and (bad := unsupported_names(answer, evidence, question)):
         problems.append("names in no source: " + ", ".join(bad[:5]))
+    if rules.on(SAYS_SOMETHING) and not problems and says_nothing_new(answer, question, framing):
+        problems.append("nothing the question does not say")
     valid = [n for n in markers(answer) if 1 <= n <= n_sources]
     if not valid and rules.on(CITATION):
         problems.append("no valid citation marker")
     return problems
 
 
-_GROUNDING = ("numbers in no source", "document codes in no source", "names in no source", "no valid citation marker")
+_GROUNDING = ("numbers in no source", "document codes in no source", "names in no source", "no valid citation marker",
+              "nothing the question does not say")
+
+# A question answered by yes or no may rightly repeat its own words ("Có, Quy định 69 áp dụng …").
+_YES_NO = re.compile(r"^(?:is|are|was|were|do|does|did|can|could|may|must|should|has|have|had|will|would)\b"
+                     r"|\bkhong\s*\??\s*$|\bco phai\b|\bchua\s*\??\s*$|^هل(?!\w)")
+
+
+def says_nothing_new(answer: str, question: str, framing: str = "") -> bool:
+    """Whether a reply to a question that is not a yes/no one says nothing but the question's own
+    words (and the framing it was started with)."""
+    if _YES_NO.search(fold(question).strip()):
+        return False
+    said = set(terms(question)) | set(terms(framing))
+    new = {t for t in terms(_MARKER.sub(" ", answer)) if "_" not in t} - said
+    return not new
 
 
 def ungrounded(passes: list[list[str]]) -> bool:

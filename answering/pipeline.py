@@ -24,6 +24,7 @@ from answering.types import Answer, Citation, Decision, Draft, Found, Question, 
 from answering.understand import understand
 from answering.validity import Validity
 from core.rules import Rules, rule
+from text.codes import parse_key
 from answering.llm import ChatBackend, resolve_chat
 
 log = logging.getLogger(__name__)
@@ -219,7 +220,7 @@ class _Run:
             return self.refusal(f"llm-{purpose}-not-in-sources")
         evidence = list(d.excerpts) + [p.text for p in d.sources]
         found = checks.check(raw, lang=q.lang, evidence=evidence, question=q.text, n_sources=len(d.sources),
-                             rules=self.a.rules)
+                             rules=self.a.rules, framing=load_prompt(purpose, q.lang).prefill)
         self.trace.append({"stage": "check", "purpose": purpose, "problems": found})
         if found:
             log.info("answer check failed (%s): %s", purpose, found)
@@ -247,7 +248,13 @@ class _Run:
         # the passages as retrieved: refused before the asked article was looked for, or after
         shown = self.found.passages if d.why not in ("nothing found", "low relevance") else self.found.result.passages
         off_topic = d.why == "off-topic"
-        text = quote.refusal(self.question.lang, () if off_topic else tuple(shown), self.a.rules, place=d.missing)
+        codes = {}
+        for doc_id in dict.fromkeys(p.doc_id for p in shown):
+            doc = self.a.search.document(doc_id)
+            own = (doc.meta or {}).get("own_code") if doc else None
+            codes[doc_id] = parse_key(own).display if own else None
+        text = quote.refusal(self.question.lang, () if off_topic else tuple(shown), self.a.rules, place=d.missing,
+                             codes=codes)
         answer = self.make(Draft(text, (), mode, messages(self.question.lang)["_version"]), passages=shown)
         answer.abstained, answer.grounded = True, False
         if off_topic:

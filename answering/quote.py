@@ -10,6 +10,7 @@ from retrieval.hybrid import Passage
 from text.articles import is_article_label
 from text.dates import find_dates
 from text.lines import aside, shorten, squash
+from text.scripts import arabic_share
 from text.sentences import split_sentences
 from text.tokenize import terms
 from text.transliteration import place_name
@@ -38,17 +39,30 @@ CLOSEST_DOCS = rule(
     "a refusal names the closest documents (meaning ≥ 0.3) so the member can ask about them")
 
 
-def refusal(lang: str, passages: tuple[Passage, ...], rules: Rules, place: str = "") -> str:
+def refusal(lang: str, passages: tuple[Passage, ...], rules: Rules, place: str = "",
+            codes: dict[str, str] | None = None) -> str:
+    """The refusal in the asker's language, naming the closest documents as the asker can read
+    them. ``codes``: each document's own code, by doc_id (a title in another script, or a file
+    name, is shown as that code, or not at all)."""
     msg = messages(lang)
     text = msg["abstain_place"].format(place=place_name(place, lang)) if place else msg["abstain"]
     closest: list[str] = []
     for p in passages if rules.on(CLOSEST_DOCS) else ():
-        label = p.title or p.source
-        if p.dense >= 0.3 and label not in closest:
+        label = reader_label(p, lang, (codes or {}).get(p.doc_id))
+        if p.dense >= 0.3 and label and label not in closest:
             closest.append(label)
     if closest:
         text += " " + msg["abstain_closest"].format(docs="; ".join(f"«{shorten(c, 80)}»" for c in closest[:2]))
     return text
+
+
+def reader_label(p: Passage, lang: str, code: str | None) -> str | None:
+    """A document's name for a reader of ``lang``: its title when written in the reader's script
+    (not a file name), else its own code (codes read the same in any script), else None."""
+    title = p.title if p.title and p.title != p.source.rsplit("/", 1)[-1] else None
+    if title and (arabic_share(title) >= 0.5) == (lang == "ar"):
+        return title
+    return code
 
 
 def with_ambiguity(lang: str, decision: Decision, text: str) -> str:

@@ -143,3 +143,17 @@ def test_arabic_the_model_puts_in_plain_quotes_is_still_arabic():
     answer = 'Theo nguồn, kết luận 67-KL/TU đề cập đến việc "الاستمرار في تنفيذ القرار رقم 09-NQ/TU" [1].'
     assert "Arabic" in guards.language_problem(answer, "vi")
     assert guards.arabic_runs(answer) == ["الاستمرار في تنفيذ القرار رقم"]
+
+
+def test_a_reply_that_only_restates_the_question_is_caught_unless_it_answers_yes_or_no():
+    q = "What are the 25 manifestations of shirking responsibility listed in Directive 24-CT/TU?"
+    empty = "According to the sources, the 25 manifestations of shirking responsibility listed in Directive 24-CT/TU are [1]."
+    ev = ["Directive 24-CT/TU identifies 25 manifestations of shirking responsibility."]
+    assert "nothing the question does not say" in guards.check(empty, lang="en", evidence=ev, question=q,
+                                                                n_sources=1, framing="According to the sources,")
+    assert guards.ungrounded([["nothing the question does not say"]] * 2)
+    told = "According to the sources, Directive 24-CT/TU identifies 25 manifestations but does not list them [1]."
+    assert guards.check(told, lang="en", evidence=ev, question=q, n_sources=1, framing="According to the sources,") == []
+    # a yes/no question may be answered in its own words
+    assert not guards.says_nothing_new("Theo nguồn, Quy định 69 áp dụng với đảng viên đã qua đời [1].",
+                                       "Quy định 69 có áp dụng với đảng viên đã qua đời không?", "Theo nguồn,")
