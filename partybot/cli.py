@@ -134,7 +134,16 @@ def cmd_eval(args, settings: Settings) -> int:
         print(f"error: question ids repeat across {', '.join(args.files)}: "
               f"{', '.join(sorted({i for i in ids if ids.count(i) > 1})[:5])}", file=sys.stderr)
         return 2
-    with _services(settings) as services:
+    chat_backend = None
+    if args.reference_replies:
+        from partybot.reference import reference_backend
+
+        try:
+            chat_backend = reference_backend(cases)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    with _services(settings, chat_backend=chat_backend) as services:
         _require_documents(services)
         if args.ablate:
             return _ablate(args, cases, services)
@@ -334,6 +343,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--ablate", action="store_true",
                    help="run once with every rule on, then once with each rule off; print what each is worth")
     e.add_argument("--rules", help="with --ablate: only these rules (comma-separated names)")
+    e.add_argument("--reference-replies", action="store_true",
+                   help="replace every reply of the model by the question's reference answer (what the "
+                        "same pipeline scores with a perfect model: the model's part)")
     e.add_argument("--out", help="write one prediction per line here (with --ablate: the JSON report)")
     e.add_argument("-k", type=int, default=10)
     e.set_defaults(func=cmd_eval)

@@ -20,11 +20,12 @@ def progress_bar(total: int, desc: str, unit: str = "it"):
                 disable=not sys.stderr.isatty() and os.environ.get("PARTYBOT_PROGRESS") != "1")
 
 
-def services(settings: Settings):
-    """The composed services (``partybot.compose.build``); a command closes them when done."""
+def services(settings: Settings, chat_backend=None):
+    """The composed services (``partybot.compose.build``); a command closes them when done.
+    ``chat_backend``: a ready LLM backend instead of the configured one."""
     from partybot.compose import build
 
-    return build(settings)
+    return build(settings, chat_backend=chat_backend)
 
 
 def _waiting(holder: str) -> None:

@@ -153,3 +153,24 @@ def test_chat_answers_every_question_with_the_model_on_one_event_loop(env, capsy
     assert [q in r["messages"][-1]["content"] for q, r in zip(asked, llm.requests)] == [True] * len(asked)
     assert ["broke the rules" in r["messages"][0]["content"] for r in llm.requests] == [
         False, False, True, False, False, False]
+
+
+def test_eval_with_reference_replies_runs_the_same_path_with_the_reference_answers(env, capsys):
+    main(["ingest", str(SAMPLES)])
+    capsys.readouterr()
+    out_file = env / "pred.jsonl"
+    cases = REPO / "eval" / "project.jsonl"
+    assert main(["eval", str(cases), "--reference-replies", "--out", str(out_file)]) == 0
+    assert "local:reference-answers" in capsys.readouterr().out
+    refs = {r["id"]: r for r in map(json.loads, cases.read_text(encoding="utf-8").splitlines())}
+    generated = [p for p in map(json.loads, out_file.read_text(encoding="utf-8").splitlines())
+                 if p["mode"].startswith("llm")]
+    assert generated and all(p["model"] == "local:reference-answers" for p in generated)
+    for p in generated:  # the reply is the reference answer (with the repairs: citations, code spelling)
+        if p["mode"] == "llm" and not p["abstained"]:
+            first = refs[p["id"]]["reference_answer"].split()[:3]
+            assert " ".join(first) in p["answer"], (p["id"], p["answer"])
+    bare = env / "bare.jsonl"
+    bare.write_text(json.dumps({"id": "x-1", "lang": "en", "question": "Who?", "gold_docs": ["a.txt"]}) + "\n")
+    assert main(["eval", str(bare), "--reference-replies"]) == 2
+    assert "no reference_answer for x-1" in capsys.readouterr().err
