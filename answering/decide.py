@@ -10,14 +10,15 @@ from answering.topic_gate import TopicGate
 from answering.types import Decision, Found, Question
 from core.rules import Rules, rule
 from retrieval.hybrid import HybridSearch, Passage
-from text.codes import Code, code_mentions, find_codes
-from text.dates import date_mentions, find_dates
-from text.numbers import find_numbers, word_numbers
+from text.codes import Code, find_codes
+from text.dates import find_dates
+from text.normalize import fold
+from text.quantities import states_quantity
+from text.relations import asks_issue
 
 # A year written on its own ("năm 2022", "of 2022"), not inside a date, a range or a code.
-# An article, chapter or clause label and a list item's number: where, not how many.
-_LABEL = re.compile(r"\b(?:điều|dieu|article|art\.|chương|chuong|chapter|khoản|khoan|clause|điểm|diem|point|"
-                    r"mục|muc|section)\s+\d+|(?:المادة|الفصل|البند|الفقرة)\s+\d+|^\s*\d{1,2}[.)]\s", re.I | re.M)
+_CALENDAR = re.compile(r"\b(?:ngay nao|nam nao|thang nao|ngay thang nao|what date|which date|which year|what year|"
+                       r"which day|what day)\b|تاريخ|(?:اي|في اي) (?:عام|سنه|يوم|شهر)(?!\w)")
 _YEAR = re.compile(r"(?<![\d/.-])((?:19|20)\d{2})(?![\d/.-])")
 
 ABSTAIN_BELOW = rule(
@@ -53,8 +54,8 @@ OWN_WORDS_PICK = rule(
     "of them picks that one (\"09-NQ/TU of 2022 of Quang Ninh\")")
 ASKED_KIND = rule(
     "asked-kind-in-evidence", "decide",
-    "a question asking how many or when is answered only from sources that give a number or a "
-    "date: passages on its topic that give none do not hold its answer")
+    "a question asking how many or when is answered from the passages that give a number or a "
+    "date, and refused when none does: passages on its topic that give none do not hold its answer")
 QUOTE_SAME_LANGUAGE = rule(
     "quote-same-language", "decide",
     "with the local model, a question in the language of its best source is answered by quoting "
@@ -87,6 +88,10 @@ class Decide:
         passages = list(found.passages)
         if rules.on(NAMED_IN_EVIDENCE):
             passages = self.about_named(question, passages)
+        if rules.on(ASKED_KIND) and not found.article_ids:
+            passages = [p for p in passages if gives(asked_kind(question), p.text)]
+            if not passages:
+                return Decision("abstain", "asked kind not in sources")
         ambiguous = self.ambiguity(question.codes) if rules.on(AMBIGUOUS_CODES) else []
         if len(ambiguous) > 1 and rules.on(OWN_WORDS_PICK):
             picked = self.picked(question, ambiguous)
@@ -99,8 +104,6 @@ class Decide:
             sources = [p for p in sources if p.chunk_id in found.article_ids] or sources
         sources, texts, scores = excerpts(question, sources, ambiguous, self.search, self.settings, rules,
                                           qvec=result.vector, whole_budget=self.quotes(question, sources, rules))
-        if rules.on(ASKED_KIND) and sources and not any(gives(question.expects, p.text) for p in sources):
-            return Decision("abstain", "asked kind not in sources")
         quote = self.quotes(question, sources, rules)  # the first source may have changed
         compose = "quote" if quote else ("generate" if self.can_generate() else "extractive")
         d = None
@@ -205,16 +208,22 @@ class Decide:
         return found
 
 
+def asked_kind(question: Question) -> str | None:
+    """What the answer must contain: a number for "how many"; a calendar date for "which day",
+    "which year" or when a document was issued (a "when" about practice — "when does the cell
+    meet?" — is answered by "monthly" or "within 7 days" as well)."""
+    if question.expects == "number":
+        return "number"
+    if question.expects == "date" and (_CALENDAR.search(fold(question.text)) or asks_issue(question.text)):
+        return "date"
+    return None
+
+
 def gives(kind: str | None, text: str) -> bool:
     """Whether ``text`` gives an answer of the kind asked: a date or a year for "when", a number
     other than a document's code or a date for "how many" (any text for other questions)."""
     if kind == "date":
         return bool(find_dates(text) or _YEAR.search(text))
     if kind == "number":
-        keep = [True] * len(text)
-        labels = [(m.start(), m.end()) for m in _LABEL.finditer(text)]
-        for start, end, *_ in [*code_mentions(text), *date_mentions(text), *labels]:
-            keep[start:end] = [False] * (end - start)
-        text = "".join(ch if k else " " for ch, k in zip(text, keep))
-        return bool(find_numbers(text) or word_numbers(text))
+        return states_quantity(text)
     return True

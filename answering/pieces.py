@@ -1,0 +1,77 @@
+"""Stage 4's last resort for a reader of another script: what survives the checks.
+
+When no checked answer could be worded and the best sentences of the sources are in a script the
+asker does not read (Arabic for a Vietnamese or English reader, Latin for an Arabic one), quoting
+them answers nothing. This answer gives instead, in the asker's language, each sentence's
+checkable pieces — the document and article, quantities, dates, document codes, places — with its
+citation, and a machine translation of the sentence, labelled as such, when one passes the checks
+(it gives no number the sentence does not, and it is in the reader's script and language). The
+original wording stays in the Sources.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+from answering import checks
+from answering.prompts import messages
+from answering.quote import ambiguous_sources, with_ambiguity
+from answering.types import Decision, Draft, Question
+from text.codes import find_codes
+from text.dates import find_dates, format_date
+from text.language import detect
+from text.lines import shorten
+from text.quantities import grouped, quantities
+from text.scripts import readable_by
+from text.transliteration import place_name, places_in
+
+log = logging.getLogger(__name__)
+
+Translate = Callable[[str], str]  # a sentence -> its machine translation into the asker's language
+
+
+def sentence_pieces(sentence: str, lang: str) -> dict[str, list[str]]:
+    """The pieces of ``sentence`` a reader of any language can check: quantities, dates, codes
+    and places, each written for a reader of ``lang``."""
+    return {
+        "numbers": [grouped(q, lang) for q in quantities(sentence)][:8],
+        "dates": list(dict.fromkeys(format_date(d, lang) for d in find_dates(sentence)))[:4],
+        "codes": list(dict.fromkeys(c.display for c in find_codes(sentence)))[:4],
+        "places": [place_name(p, lang) for p in sorted(places_in(sentence))][:4],
+    }
+
+
+def checked_translation(sentence: str, lang: str, translate: Translate | None) -> str | None:
+    """The machine translation of ``sentence``, or None when there is none or it fails a check."""
+    if translate is None:
+        return None
+    try:
+        out = (translate(sentence) or "").strip().strip(" \"'«»“”")
+    except Exception as exc:  # the answer goes out without it
+        log.warning("machine translation failed: %s", exc)
+        return None
+    if (not out or len(out) > 3 * len(sentence) + 60 or not readable_by(out, lang)
+            or (lang != "ar" and detect(out) != lang) or checks.says_not_in_sources(out)
+            or checks.unsupported_numbers(out, [sentence], "")):
+        return None
+    return out
+
+
+def pieces_answer(question: Question, decision: Decision, picked: list[tuple[int, str]],
+                  labels: dict[int, str], translate: Translate | None, mode: str) -> Draft:
+    """For each picked (source number, sentence): its document, its pieces and its checked
+    machine translation, in the asker's language, cited. ``labels``: each source's name for the
+    reader (title in their script or code, and article)."""
+    msg = messages(question.lang)
+    names = msg["pieces"]
+    lines = [msg["pieces_intro"]]
+    for n, sentence in picked:
+        found = sentence_pieces(sentence, question.lang)
+        parts = [f"{names[kind]}: {', '.join(values)}" for kind, values in found.items() if values]
+        head = "; ".join(x for x in [labels.get(n, ""), *parts] if x) or names["source"]
+        lines.append(f"- {head} [{n}]")
+        if (mt := checked_translation(sentence, question.lang, translate)):
+            lines.append(f"  {msg['machine_translation']} «{shorten(mt, 400)}»")
+    used = tuple(sorted({n for n, _ in picked} | ambiguous_sources(decision)))
+    return Draft(with_ambiguity(question.lang, decision, "\n".join(lines)), used, mode, msg["_version"])
