@@ -14,7 +14,9 @@ import logging
 import time
 from typing import AsyncIterator
 
-from answering import checks, quote
+from langchain_core.messages import HumanMessage, SystemMessage
+
+from answering import checks, pieces, quote
 from answering.decide import Decide
 from answering.generate import Generate
 from answering.prompts import LANGS, load_prompt, messages
@@ -24,7 +26,10 @@ from answering.types import Answer, Citation, Decision, Draft, Found, Question, 
 from answering.understand import understand
 from answering.validity import Validity
 from core.rules import Rules, rule
+from text.articles import is_article_label
 from text.codes import parse_key
+from text.lines import shorten
+from text.scripts import readable_by
 from answering.llm import ChatBackend, resolve_chat
 
 log = logging.getLogger(__name__)
@@ -32,6 +37,14 @@ log = logging.getLogger(__name__)
 STRICT_RETRY = rule(
     "strict-retry", "check",
     "a reply that fails its checks gets one more try with a stricter prompt before falling back")
+READABLE_FALLBACK = rule(
+    "readable-fallback", "compose",
+    "a quote in a script the asker does not read answers nothing: instead, the quoted sentences' "
+    "checkable pieces (document, article, figures, dates, codes, places) in the asker's language, cited")
+MACHINE_TRANSLATION = rule(
+    "labelled-machine-translation", "compose",
+    "beside those pieces, the sentence's machine translation, labelled as such and only when it "
+    "passes the checks (no number the sentence lacks, the reader's script), says what they are about")
 UNGROUNDED_REFUSAL = rule(
     "ungrounded-refusal", "check",
     "a model that twice states what the sources do not give, and nothing else is wrong, shows the "
@@ -62,8 +75,6 @@ class Answerer:
         so the first question in a language after a start reads only its sources and question."""
         if not self.local_model:
             return
-        from langchain_core.messages import HumanMessage, SystemMessage
-
         chat = resolve_chat(self.backend)
         for lang in LANGS:
             system, user = load_prompt("answer", lang).render(sources="", question="")
@@ -136,9 +147,10 @@ class Answerer:
             return
         chat = await asyncio.to_thread(resolve_chat, self.backend)
         if chat is None:
-            yield StreamEvent("final", answer=run.make(quote.quote_answer(question, decision, rules, "extractive")))
+            yield StreamEvent("final", answer=run.make(run.quoted("extractive", None)))
             return
         purposes = ("answer", "strict") if rules.on(STRICT_RETRY) else ("answer",)
+        llm_down = False
         for purpose in purposes:
             shown = False
             t = time.perf_counter()
@@ -158,6 +170,7 @@ class Answerer:
                 log.warning("LLM call failed: %s", exc)
                 run.problems.append(f"LLM error: {exc.__class__.__name__}: {exc}")
                 trace.append({"stage": "generate", "purpose": purpose, "error": exc.__class__.__name__})
+                llm_down = True
                 if shown:
                     yield StreamEvent("reset")
                 break
@@ -168,7 +181,7 @@ class Answerer:
                 return
             if shown:
                 yield StreamEvent("reset")
-        yield StreamEvent("final", answer=run.fallback())
+        yield StreamEvent("final", answer=await asyncio.to_thread(run.fallback, None if llm_down else chat))
 
 
 class _Run:
@@ -234,14 +247,50 @@ class _Run:
                       load_prompt(purpose, q.lang).version)
         return self.make(draft)
 
-    def fallback(self) -> Answer:
+    def fallback(self, chat=None) -> Answer:
         """After the failed attempts: "not in the sources" when the model kept stating what the
-        sources do not give (checks.ungrounded), else the quoted best sentences."""
+        sources do not give (checks.ungrounded), else the best sentences (:meth:`quoted`)."""
         if self.a.rules.on(UNGROUNDED_REFUSAL) and checks.ungrounded(self.failed):
             self.trace.append({"stage": "fallback", "to": "refusal"})
             return self.refusal("llm-ungrounded")
         self.trace.append({"stage": "fallback", "to": "quote"})
-        return self.make(quote.quote_answer(self.question, self.decision, self.a.rules, "extractive"))
+        return self.make(self.quoted("extractive", chat))
+
+    def quoted(self, mode: str, chat) -> Draft:
+        """The best sentences quoted, or, when the asker does not read their script, what of them
+        survives the checks in the asker's language (READABLE_FALLBACK), with a checked machine
+        translation by ``chat`` (MACHINE_TRANSLATION)."""
+        q, d, rules = self.question, self.decision, self.a.rules
+        picked = quote.pick_sentences(q, d, rules)
+        if not (rules.on(READABLE_FALLBACK) and picked and not all(readable_by(s, q.lang) for _, s in picked)):
+            return quote.quote_answer(q, d, rules, mode, picked=picked)
+        translate = self._translator(chat) if chat is not None and rules.on(MACHINE_TRANSLATION) else None
+        self.trace.append({"stage": "fallback", "to": "pieces", "translated": translate is not None})
+        return pieces.pieces_answer(q, d, picked, self._labels(), translate, "pieces")
+
+    def _labels(self) -> dict[int, str]:
+        """Each source's name for the asker: its title in their script or its own code, and the
+        article it is."""
+        out = {}
+        for n, p in enumerate(self.decision.sources, 1):
+            doc = self.a.search.document(p.doc_id)
+            own = (doc.meta or {}).get("own_code") if doc else None
+            name = quote.reader_label(p, self.question.lang, parse_key(own).display if own else None)
+            article = next((x for x in p.locator.split(" › ") if is_article_label(x)), None)
+            out[n] = ", ".join(x for x in (f"«{shorten(name, 80)}»" if name else None, article) if x)
+        return out
+
+    def _translator(self, chat):
+        prompt = load_prompt("translate", self.question.lang)
+
+        def translate(sentence: str) -> str:
+            system, user = prompt.render(sources="", question=sentence)
+            t = time.perf_counter()
+            try:
+                return chat.bind(max_tokens=220).invoke([SystemMessage(system), HumanMessage(user)]).content
+            finally:
+                self.timings["llm_translate_ms"] = self.timings.get("llm_translate_ms", 0) + (time.perf_counter() - t) * 1000
+        return translate
 
     def refusal(self, mode: str) -> Answer:
         d = self.decision

@@ -10,7 +10,7 @@ from retrieval.hybrid import Passage
 from text.articles import is_article_label
 from text.dates import find_dates
 from text.lines import aside, shorten, squash
-from text.scripts import arabic_share
+from text.scripts import readable_by
 from text.sentences import split_sentences
 from text.tokenize import terms
 from text.transliteration import place_name
@@ -60,20 +60,22 @@ def reader_label(p: Passage, lang: str, code: str | None) -> str | None:
     """A document's name for a reader of ``lang``: its title when written in the reader's script
     (not a file name), else its own code (codes read the same in any script), else None."""
     title = p.title if p.title and p.title != p.source.rsplit("/", 1)[-1] else None
-    if title and (arabic_share(title) >= 0.5) == (lang == "ar"):
+    if title and readable_by(title, lang):
         return title
     return code
 
 
 def with_ambiguity(lang: str, decision: Decision, text: str) -> str:
-    """An ambiguous code's documents, each with its date and a cited quote, before the answer."""
+    """An ambiguous code's documents, each with its date and a cited quote (when the reader reads
+    its script), before the answer."""
     if not decision.ambiguous:
         return text
     msg = messages(lang)
     lines = [msg["ambiguous"].format(code=decision.ambiguous[0]["code"], n=len(decision.ambiguous))]
     for a in decision.ambiguous:
         n = next((i + 1 for i, p in enumerate(decision.sources) if p.doc_id == a["doc_id"]), None)
-        lines.append(f"- {a['code']}, {a['date']}: «{shorten(a['quote'], 160)}»" + (f" [{n}]" if n else ""))
+        said = f": «{shorten(a['quote'], 160)}»" if readable_by(a["quote"], lang) else ""
+        lines.append(f"- {a['code']}, {a['date']}{said}" + (f" [{n}]" if n else ""))
     return "\n".join(lines) + "\n\n" + text
 
 
@@ -91,12 +93,23 @@ def digest_answer(question: Question, decision: Decision) -> Draft:
     return Draft(text, tuple(range(1, len(decision.sources) + 1)), "digest", msg["_version"])
 
 
-def quote_answer(question: Question, decision: Decision, rules: Rules, mode: str = "quote") -> Draft:
+def quote_answer(question: Question, decision: Decision, rules: Rules, mode: str = "quote",
+                 picked: list[tuple[int, str]] | None = None) -> Draft:
+    """The best sentences of the sources (:func:`pick_sentences`), quoted with their citations."""
+    msg = messages(question.lang)
+    picked = pick_sentences(question, decision, rules) if picked is None else picked
+    body = "\n".join(f"- «{s}» [{n}]" for n, s in picked)
+    text = with_ambiguity(question.lang, decision, f"{msg['extractive_intro']}\n{body}")
+    used = sorted({n for n, _ in picked} | ambiguous_sources(decision))
+    return Draft(text, tuple(used), mode, msg["_version"])
+
+
+def pick_sentences(question: Question, decision: Decision, rules: Rules) -> list[tuple[int, str]]:
     """The best sentence of the best source, then the next best: of the same document, or of
     another one only when it matches the question's words at least as well. Ranking: shared
     words first (same language), then closeness in meaning (what ranks a sentence of another
-    language). "The best source" is its document: its other passages compete too."""
-    msg = messages(question.lang)
+    language). "The best source" is its document: its other passages compete too.
+    Returns (source number, sentence) in source order."""
     sources, qterms = decision.sources, question.content_terms
     when = question.expects == "date" and rules.on(QUOTE_DATE)  # a date counts as two shared words
     scored: list[tuple[int, int, int, str]] = []  # (overlap, source n, position, sentence)
@@ -129,10 +142,7 @@ def quote_answer(question: Question, decision: Decision, rules: Rules, mode: str
         if after and not aside(after) and all(squash(after) != squash(s) for _, s in picked):
             picked.insert(1, (first[1], shorten(after, 300)))
         picked.sort(key=lambda p: p[0])
-    body = "\n".join(f"- «{s}» [{n}]" for n, s in picked)
-    text = with_ambiguity(question.lang, decision, f"{msg['extractive_intro']}\n{body}")
-    used = sorted({n for n, _ in picked} | ambiguous_sources(decision))
-    return Draft(text, tuple(used), mode, msg["_version"])
+    return picked
 
 
 def _next_sentence(passage: str, sentence: str) -> str | None:

@@ -19,6 +19,7 @@ from core.rules import Rules, rule
 from retrieval.hybrid import Passage
 from retrieval.registry import GENRE_RANK, Evidence, Record, Registry
 from text.codes import Code
+from text.dates import format_date
 from text.language import detect
 from text.normalize import fold
 from text.relations import ASKS_CONTENT, asks_about_version, asks_issue
@@ -50,23 +51,6 @@ ISSUE_DATE_KNOWN = rule(
     "written near X may be another event's (a conference on X), and the model would take it")
 NEAR = 0.9  # "about as well": a document's best passage scores at least this share of the best
 
-_MONTHS = {"en": "January February March April May June July August September October November December".split(),
-           "ar": "يناير فبراير مارس أبريل مايو يونيو يوليو أغسطس سبتمبر أكتوبر نوفمبر ديسمبر".split()}
-
-
-def fmt_date(iso: str, lang: str) -> str:
-    """2022-07-06 as 06/7/2022, 6 July 2022 or 6 يوليو 2022 (a month alone: 12/2022, …)."""
-    parts = iso.split("-")
-    if len(parts) < 2 or not all(p.isdigit() for p in parts):
-        return iso
-    y, m = int(parts[0]), int(parts[1])
-    d = int(parts[2]) if len(parts) > 2 else None
-    if lang == "vi":
-        return f"{d:02d}/{m}/{y}" if d else f"{m}/{y}"
-    month = _MONTHS.get(lang, _MONTHS["en"])[m - 1]
-    return f"{d} {month} {y}" if d else f"{month} {y}"
-
-
 def label(code: Code, lang: str) -> str:
     return f"{type_name(code.type, lang)} {code.display}"
 
@@ -94,7 +78,7 @@ class Cites:
 def _when(registry: Registry, code: Code, lang: str) -> str:
     rec = registry.records.get(code.key)
     issued = rec.issued() if rec else None
-    return messages(lang)["validity"]["when"].format(date=fmt_date(issued[0], lang)) if issued else ""
+    return messages(lang)["validity"]["when"].format(date=format_date(issued[0], lang)) if issued else ""
 
 
 def standing(record: Record, registry: Registry, lang: str, cites: Cites) -> tuple[list[str], bool]:
@@ -119,7 +103,7 @@ def standing(record: Record, registry: Registry, lang: str, cites: Cites) -> tup
         return [msg["disputed"].format(label=name, list=items)], True
     effective = record.effective()
     if effective and effective[0] != "signing":
-        return [msg["in_force"].format(label=name, date=fmt_date(effective[0], lang), n=cites.n(effective[1]))], True
+        return [msg["in_force"].format(label=name, date=format_date(effective[0], lang), n=cites.n(effective[1]))], True
     if effective:
         return [msg["in_force_signing"].format(label=name, n=cites.n(effective[1]))], True
     return [msg["unknown"].format(label=name)], False
@@ -155,7 +139,7 @@ def describe(record: Record, registry: Registry, lang: str, cites: Cites) -> lis
         lines.append(msg["several"].format(code=record.code.display, years=", ".join(years)))
     issued = record.issued()
     if issued:
-        lines.append(msg["issued"].format(label=name, date=fmt_date(issued[0], lang), n=cites.n(issued[1])))
+        lines.append(msg["issued"].format(label=name, date=format_date(issued[0], lang), n=cites.n(issued[1])))
     issuer = record.first("issuer")
     if issuer and body(issuer[0]):
         lines.append(msg["issued_by"].format(body=body(issuer[0]).name(lang), n=cites.n(issuer[1])))

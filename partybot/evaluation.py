@@ -170,26 +170,16 @@ def answer_language(text: str) -> str:
     return detect(body)  # (which also reads a text of over 30% Arabic letters as Arabic)
 
 
-# The README's "readable": the letters of the whole answer (quotes included) mostly in the
-# asker's script. Codes and names put some Latin letters into an Arabic answer.
-READABLE_MAX_ARABIC = 0.10  # a Vietnamese or English answer
-READABLE_MAX_LATIN = 0.40  # an Arabic answer
-
-
 def readable(text: str, lang: str) -> bool:
     """The answer is in ``lang`` (:func:`answer_language`) and its letters, «quotes» included and
     ``[n]`` markers aside, are mostly in the script ``lang`` reads: a member who reads only
-    Vietnamese cannot use an Arabic quotation, however exact."""
+    Vietnamese cannot use an Arabic quotation, however exact (the thresholds:
+    ``text.scripts.readable_by``; codes and names put some Latin letters into an Arabic answer)."""
     import re
 
-    from text.scripts import arabic_share, latin_share
+    from text.scripts import readable_by
 
-    if answer_language(text) != lang:
-        return False
-    body = re.sub(r"\[\d+\]", " ", text)
-    if lang == "ar":
-        return latin_share(body) <= READABLE_MAX_LATIN
-    return arabic_share(body) <= READABLE_MAX_ARABIC
+    return answer_language(text) == lang and readable_by(re.sub(r"\[\d+\]", " ", text), lang)
 
 
 def answer_metrics(rows: list[tuple[Case, dict]]) -> dict[str, dict[str, float]]:

@@ -59,3 +59,33 @@ def test_the_sources_are_the_documents_that_name_the_place_asked_about(answerer)
     assert _source_files(answerer, a) == {"quangninh.txt"}, a.trace[2]
     off = answerer.with_rules(Rules(answerer.settings, off={NAMED_IN_EVIDENCE.name}))
     assert "hanoi.txt" in _source_files(off, off.answer(question))
+
+
+def _answerer_replying(services, settings, *replies):
+    return Answerer(services.search, ChatBackend(ScriptedChat(replies=list(replies)), "local:test"), settings)
+
+
+ARABIC_REPLY = "تضم لجنة الحزب في المقاطعة أكثر من 100 ألف عضو [1]."  # fails the language check
+
+
+def test_a_reader_of_another_script_gets_what_survives_the_checks_not_a_quote(answerer, services, settings):
+    from answering.pipeline import MACHINE_TRANSLATION, READABLE_FALLBACK
+    from partybot.evaluation import readable
+
+    question = "Đảng bộ tỉnh Quảng Ninh có bao nhiêu đảng viên?"
+    mt = "Đảng bộ tỉnh có hơn 100 nghìn đảng viên."
+    a = _answerer_replying(services, settings, ARABIC_REPLY, ARABIC_REPLY, mt, mt).answer(question)
+    assert a.mode == "pieces" and not a.abstained and readable(a.text, "vi"), a.text
+    assert "100.000" in a.text and "Quảng Ninh" in a.text and "[1]" in a.text
+    assert "Bản dịch máy" in a.text and mt in a.text and a.citations
+    # a translation that gives a number the sentence does not is left out; the pieces stay
+    wrong = _answerer_replying(services, settings, ARABIC_REPLY, ARABIC_REPLY, "Có 250 nghìn đảng viên.",
+                               "Có 250 nghìn đảng viên.").answer(question)
+    assert wrong.mode == "pieces" and "250" not in wrong.text and "100.000" in wrong.text
+    rules = Rules(settings)
+    no_mt = _answerer_replying(services, settings, ARABIC_REPLY, ARABIC_REPLY).with_rules(
+        rules.without(MACHINE_TRANSLATION.name)).answer(question)
+    assert no_mt.mode == "pieces" and "Bản dịch máy" not in no_mt.text
+    quoted = _answerer_replying(services, settings, ARABIC_REPLY, ARABIC_REPLY).with_rules(
+        rules.without(READABLE_FALLBACK.name)).answer(question)
+    assert quoted.mode == "extractive" and not readable(quoted.text, "vi")

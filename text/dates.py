@@ -111,3 +111,20 @@ def without_known_dates(text: str, known: set[str]) -> str:
 
     text = ISO_DATE.sub(ymd, NUM_DATE.sub(day, text))
     return MONTH_YEAR.sub(month, VI_DATE.sub(day, text))
+
+
+_MONTHS = {"en": "January February March April May June July August September October November December".split(),
+           "ar": "يناير فبراير مارس أبريل مايو يونيو يوليو أغسطس سبتمبر أكتوبر نوفمبر ديسمبر".split()}
+
+
+def format_date(iso: str, lang: str) -> str:
+    """2022-07-06 as 06/7/2022, 6 July 2022 or 6 يوليو 2022 (a month alone: 12/2022, …)."""
+    parts = iso.split("-")
+    if len(parts) < 2 or not all(p.isdigit() for p in parts):
+        return iso
+    y, m = int(parts[0]), int(parts[1])
+    d = int(parts[2]) if len(parts) > 2 else None
+    if lang == "vi":
+        return f"{d:02d}/{m}/{y}" if d else f"{m}/{y}"
+    month = _MONTHS.get(lang, _MONTHS["en"])[m - 1]
+    return f"{d} {month} {y}" if d else f"{month} {y}"

@@ -66,3 +66,9 @@ def mostly_arabic(text: str) -> bool:
 def arabic_runs(text: str) -> list[str]:
     """The Arabic-script stretches of ``text``, in order (see :data:`ARABIC_RUN`)."""
     return [m.group(0) for m in ARABIC_RUN.finditer(text)]
+
+
+def readable_by(text: str, lang: str) -> bool:
+    """Whether a reader of ``lang`` reads ``text``'s script (the evaluation's readable rule: an
+    Arabic text at most 40% Latin letters, any other at most 10% Arabic ones)."""
+    return latin_share(text) <= 0.4 if lang == "ar" else arabic_share(text) <= 0.1
