@@ -13,7 +13,7 @@ from retrieval.hybrid import HybridSearch, Passage
 from text.codes import find_codes
 from text.articles import ARTICLE_START, is_article_label
 from text.lines import aside, squash
-from text.sentences import split_sentences
+from text.sentences import evidence_sentences, split_sentences
 from text.tokenize import terms, words
 
 SENTENCE_MARGIN = rule(
@@ -50,9 +50,7 @@ def excerpts(question: Question, sources: list[Passage], ambiguous: list[dict], 
     budget = settings.answer_context_chars
     items: list[tuple[int, int, str]] = []  # (source index, sentence index, text)
     for si, p in enumerate(sources):
-        for ji, sent in enumerate(split_sentences(p.text)):
-            if len(sent) >= 15:
-                items.append((si, ji, sent[:500]))
+        items += [(si, ji, sent) for ji, sent in enumerate(evidence_sentences(p.text))]
     if not items:
         return sources, [p.text[:budget // max(1, len(sources))] for p in sources], {}
     qv = np.asarray(qvec, dtype=np.float32)  # the question's vector, as the search embedded it

@@ -66,12 +66,19 @@ def pieces_answer(question: Question, decision: Decision, picked: list[tuple[int
     msg = messages(question.lang)
     names = msg["pieces"]
     lines = [msg["pieces_intro"]]
+    cited: set[int] = set()
     for n, sentence in picked:
         found = sentence_pieces(sentence, question.lang)
         parts = [f"{names[kind]}: {', '.join(values)}" for kind, values in found.items() if values]
-        head = "; ".join(x for x in [labels.get(n, ""), *parts] if x) or names["source"]
-        lines.append(f"- {head} [{n}]")
-        if (mt := checked_translation(sentence, question.lang, translate)):
+        mt = checked_translation(sentence, question.lang, translate)
+        if not (parts or mt):  # a sentence with nothing checkable and no translation gives nothing
+            continue
+        lines.append(f"- {'; '.join(x for x in [labels.get(n, ''), *parts] if x)} [{n}]".replace("-  [", "- ["))
+        if mt:
             lines.append(f"  {msg['machine_translation']} «{shorten(mt, 400)}»")
-    used = tuple(sorted({n for n, _ in picked} | ambiguous_sources(decision)))
+        cited.add(n)
+    if not cited:  # nothing survives: the sources, named
+        cited = {n for n, _ in picked}
+        lines += [f"- {labels.get(n) or names['source']} [{n}]" for n in sorted(cited)]
+    used = tuple(sorted(cited | ambiguous_sources(decision)))
     return Draft(with_ambiguity(question.lang, decision, "\n".join(lines)), used, mode, msg["_version"])

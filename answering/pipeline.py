@@ -17,7 +17,7 @@ from typing import AsyncIterator
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from answering import checks, pieces, quote
-from answering.decide import Decide
+from answering.decide import Decide, asked_kind, gives
 from answering.generate import Generate
 from answering.prompts import LANGS, load_prompt, messages
 from answering.retrieve import retrieve
@@ -37,6 +37,11 @@ log = logging.getLogger(__name__)
 STRICT_RETRY = rule(
     "strict-retry", "check",
     "a reply that fails its checks gets one more try with a stricter prompt before falling back")
+KIND_GIVEN = rule(
+    "kind-given-not-refused", "check",
+    "when the sources give the kind of answer asked (a number for \"how many\", a date for \"which "
+    "day\"), a model that twice wrote others failed at wording, not the sources at covering the "
+    "question: the member gets what the sources give, not a refusal")
 READABLE_FALLBACK = rule(
     "readable-fallback", "compose",
     "a quote in a script the asker does not read answers nothing: instead, the quoted sentences' "
@@ -125,7 +130,7 @@ class Answerer:
                       **({"compose": decision.compose, "sources": [p.chunk_id for p in decision.sources],
                           "ambiguous": len(decision.ambiguous)} if decision.action == "answer" else {}),
                       **({"notice": decision.notice} if decision.notice else {})})
-        run = _Run(self, question, found, decision, timings, trace)
+        run = _Run(self, question, found, decision, timings, trace, t0)
         if decision.action == "abstain":
             yield StreamEvent("final", answer=run.refusal("abstain"))
             return
@@ -189,12 +194,13 @@ class _Run:
     problems found, and how an Answer is made of them."""
 
     def __init__(self, answerer: Answerer, question: Question, found: Found, decision: Decision,
-                 timings: dict, trace: list[dict]):
+                 timings: dict, trace: list[dict], t0: float):
         self.a, self.question, self.found, self.decision = answerer, question, found, decision
         self.timings, self.trace = timings, trace
         self.problems: list[str] = []
         self.failed: list[list[str]] = []
         self.finish_reason: str | None = None
+        self.t0 = t0  # when the question came in
 
     async def stream_reply(self, chat, parts: list[str]) -> AsyncIterator[str]:
         """The reply's text as it comes, holding back what may be the NOT_IN_SOURCES signal or the
@@ -250,11 +256,19 @@ class _Run:
     def fallback(self, chat=None) -> Answer:
         """After the failed attempts: "not in the sources" when the model kept stating what the
         sources do not give (checks.ungrounded), else the best sentences (:meth:`quoted`)."""
-        if self.a.rules.on(UNGROUNDED_REFUSAL) and checks.ungrounded(self.failed):
+        if self.a.rules.on(UNGROUNDED_REFUSAL) and checks.ungrounded(self.failed) and not self._kind_given():
             self.trace.append({"stage": "fallback", "to": "refusal"})
             return self.refusal("llm-ungrounded")
         self.trace.append({"stage": "fallback", "to": "quote"})
         return self.make(self.quoted("extractive", chat))
+
+    def _kind_given(self) -> bool:
+        """Whether the question asks for a number or a calendar date and the sources give one
+        (KIND_GIVEN): then a model that kept writing others failed at wording, not the sources
+        at covering the question."""
+        kind = asked_kind(self.question)
+        return (self.a.rules.on(KIND_GIVEN) and kind is not None
+                and any(gives(kind, p.text) for p in self.decision.sources))
 
     def quoted(self, mode: str, chat) -> Draft:
         """The best sentences quoted, or, when the asker does not read their script, what of them
@@ -273,12 +287,18 @@ class _Run:
         article it is."""
         out = {}
         for n, p in enumerate(self.decision.sources, 1):
-            doc = self.a.search.document(p.doc_id)
-            own = (doc.meta or {}).get("own_code") if doc else None
-            name = quote.reader_label(p, self.question.lang, parse_key(own).display if own else None)
+            name = quote.reader_label(p, self.question.lang, self._code_of(p.doc_id))
             article = next((x for x in p.locator.split(" › ") if is_article_label(x)), None)
             out[n] = ", ".join(x for x in (f"«{shorten(name, 80)}»" if name else None, article) if x)
         return out
+
+    def _code_of(self, doc_id: str) -> str | None:
+        """The code of the document that *is* that code's text (official or summary), not of news
+        that mentions it most."""
+        doc = self.a.search.document(doc_id)
+        meta = (doc.meta or {}) if doc else {}
+        own = meta.get("own_code") if meta.get("genre") in ("official", "summary") else None
+        return parse_key(own).display if own else None
 
     def _translator(self, chat):
         prompt = load_prompt("translate", self.question.lang)
@@ -297,11 +317,7 @@ class _Run:
         # the passages as retrieved: refused before the asked article was looked for, or after
         shown = self.found.passages if d.why not in ("nothing found", "low relevance") else self.found.result.passages
         off_topic = d.why == "off-topic"
-        codes = {}
-        for doc_id in dict.fromkeys(p.doc_id for p in shown):
-            doc = self.a.search.document(doc_id)
-            own = (doc.meta or {}).get("own_code") if doc else None
-            codes[doc_id] = parse_key(own).display if own else None
+        codes = {doc_id: self._code_of(doc_id) for doc_id in dict.fromkeys(p.doc_id for p in shown)}
         text = quote.refusal(self.question.lang, () if off_topic else tuple(shown), self.a.rules, place=d.missing,
                              codes=codes)
         answer = self.make(Draft(text, (), mode, messages(self.question.lang)["_version"]), passages=shown)
@@ -312,7 +328,7 @@ class _Run:
 
     def make(self, draft: Draft, passages=None) -> Answer:
         q, d, timings = self.question, self.decision, self.timings
-        timings["total_ms"] = timings.get("retrieve_ms", 0) + sum(v for k, v in timings.items() if k.startswith("llm_"))
+        timings["total_ms"] = (time.perf_counter() - self.t0) * 1000  # from the question to this answer
         citations = []
         used, text = draft.used, draft.text
         if d.notice:  # what replaced a document it is about or cites, first (validity.REPLACED_NOTICE)

@@ -32,6 +32,12 @@ def split_sentences(text: str) -> list[str]:
     return out + ([label] if label else [])
 
 
+def evidence_sentences(text: str) -> list[str]:
+    """The sentences of a passage that can hold an answer, as they are embedded one by one (at
+    ingest, so that a question reads them from the cache): 15 characters or more, cut at 500."""
+    return [s[:500] for s in split_sentences(text) if len(s) >= 15]
+
+
 def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
     """(start, end) of each sentence or clause of ``text``, plus ``offset``; the spaces between
     them belong to neither (the chunker's windows: see ingest.chunking)."""

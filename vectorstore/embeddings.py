@@ -122,9 +122,7 @@ class CachedEmbedder:
     def _key(text: str, title: str | None) -> str:
         return hashlib.sha256(f"{title or ''}\x00{text}".encode()).hexdigest()
 
-    def embed_documents(self, texts, titles=None, progress=None):
-        titles = list(titles or [None] * len(texts))
-        keys = [self._key(t, h) for t, h in zip(texts, titles)]
+    def _lookup(self, keys: list[str]) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
         with self._lock:
             for i in range(0, len(keys), 500):
@@ -133,6 +131,18 @@ class CachedEmbedder:
                     f"SELECT key, vector FROM embeddings WHERE model=? AND key IN ({','.join('?' * len(part))})",
                     [self.model_id, *part]).fetchall()
                 found.update((k, np.frombuffer(v, dtype=np.float32)) for k, v in rows)
+        return found
+
+    def cached(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """The vectors the cache holds for ``texts`` (documents without a title), by text;
+        nothing is embedded."""
+        keys = {self._key(t, None): t for t in texts}
+        return {keys[k]: v for k, v in self._lookup(list(keys)).items()}
+
+    def embed_documents(self, texts, titles=None, progress=None):
+        titles = list(titles or [None] * len(texts))
+        keys = [self._key(t, h) for t, h in zip(texts, titles)]
+        found = self._lookup(keys)
         missing = [i for i, k in enumerate(keys) if k not in found]
         step = 32
         for i in range(0, len(missing), step):

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Iterator
 
+from text.sentences import evidence_sentences
 from vectorstore.catalog import Catalog, ChunkRow, DocumentRow
 from vectorstore.embeddings import CachedEmbedder
 from vectorstore.failpoints import failpoint
@@ -105,8 +106,12 @@ class Index:
         before = self.embedder.computed
         vectors = self.embedder.embed_documents([c.text for c in chunks], [doc.title] * len(chunks),
                                                 progress=progress)
+        embedded = self.embedder.computed - before
         self.store.upsert([c.chunk_id for c in chunks], vectors, [c.text for c in chunks],
                           [_metadata(doc, c) for c in chunks])
+        # Each sentence's vector too, into the embedding cache: the answer's excerpts and the
+        # search's sentence match read them there instead of embedding them at question time.
+        self.embedder.embed_documents([s for c in chunks for s in evidence_sentences(c.text)])
         failpoint("put:after_vectors")
         old_ids = set(self.catalog.chunk_ids(doc.doc_id))
         self.catalog.replace(doc, chunks)
@@ -114,8 +119,7 @@ class Index:
         stale = sorted(old_ids - {c.chunk_id for c in chunks})
         if stale:
             self.store.delete(stale)
-        return IndexResult(doc.doc_id, doc.source, "updated" if old else "added", len(chunks),
-                           self.embedder.computed - before, same_as)
+        return IndexResult(doc.doc_id, doc.source, "updated" if old else "added", len(chunks), embedded, same_as)
 
     def remove(self, doc_id: str) -> bool:
         with self.writing():
