@@ -22,6 +22,7 @@ from retrieval.bm25 import BM25
 from retrieval.registry import Registry
 from text.codes import Code, find_codes, parse_key
 from text.language import detect
+from text.sentences import evidence_sentences
 from text.tokenize import terms
 from vectorstore.catalog import Catalog, ChunkRow, DocumentRow
 from vectorstore.embeddings import CachedEmbedder
@@ -33,6 +34,12 @@ log = logging.getLogger(__name__)
 LEXICAL = rule(
     "lexical-match", "retrieve",
     "shared words (BM25) catch names, numbers and rare terms that a dense vector blurs")
+SENTENCE_MATCH = rule(
+    "sentence-match", "retrieve",
+    "the fact asked about sits in one sentence, and a passage's vector averages all of its "
+    "sentences (across languages most of all): a passage is also scored by its sentence closest "
+    "to the question")
+SENTENCE_POOL = 20  # the best passages re-scored by their sentences
 CODE_BONUS = rule(
     "code-bonus", "retrieve",
     "a question that names a document code is about that document: its passages, and the "
@@ -90,6 +97,8 @@ class FusionWeights:
     # its title or opening: the regulation 37-QĐ/TW itself, all its articles) rather than one
     # that mentions it (a news article on 37-QĐ/TW).
     code_primary: float = 0.2
+    # The weight α of a passage's best sentence beside the passage itself (SENTENCE_MATCH).
+    sentence: float = 0.5
 
 
 class _Snapshot:
@@ -170,10 +179,31 @@ class HybridSearch:
         dense = [(snap.by_id[cid], sim) for cid, sim in dense_hits if cid in snap.by_id]
         lexical = snap.bm25.top(qterms, self.candidates)
         timings["lexical_ms"] = (time.perf_counter() - t2) * 1000
-        passages = self._fuse(snap, dense, lexical, qcodes, qlang, k)
+        passages = self._fuse(snap, dense, lexical, qcodes, qlang, max(k, SENTENCE_POOL))
+        if rules.on(SENTENCE_MATCH):
+            passages = self._by_sentences(passages, qvec)
+        passages = passages[:k]
         timings["total_ms"] = (time.perf_counter() - t0) * 1000
         return RetrievalResult(query, qlang, [c.display for c in qcodes], passages,
                                max((p.dense for p in passages), default=0.0), timings, qvec)
+
+    def _by_sentences(self, passages: list[Passage], qvec) -> list[Passage]:
+        """The passages re-scored with their sentence closest to the question (SENTENCE_MATCH): the
+        dense part of the score becomes (passage + α·best sentence) / (1 + α). Sentence vectors
+        are read from the embedding cache (filled at ingest); a passage without them keeps its
+        score."""
+        cached = getattr(self.embedder, "cached", None)
+        if cached is None or not passages:
+            return passages
+        sents = {p.chunk_id: evidence_sentences(p.text) for p in passages}
+        vecs = cached([x for ss in sents.values() for x in ss])
+        q = np.asarray(qvec, dtype=np.float32)
+        w, a = self.weights.dense, self.weights.sentence
+        for p in passages:
+            sims = [float(vecs[x] @ q) for x in sents[p.chunk_id] if x in vecs]
+            if sims:
+                p.score = round(p.score - w * p.dense + w * (p.dense + a * max(sims)) / (1 + a), 6)
+        return sorted(passages, key=lambda p: (-p.score, -p.dense))
 
     def _sync_store(self, generation: int) -> None:
         """After another process's commit, read the vectors anew (an embedded Chroma does not see

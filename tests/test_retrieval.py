@@ -161,3 +161,27 @@ def test_a_subject_in_sentence_case_opens_with_ve_and_the_signing_place_is_not_a
     # "Hà Nội, ngày …" says where it was signed; the body names Quảng Ninh
     assert doc.meta["places"] == ["quang ninh"]
     assert prepare("Hà Nội có 50 đảng bộ.\nNội dung.", "a.txt").doc.meta["places"] == ["ha noi"]
+
+
+def test_a_passage_is_also_scored_by_its_sentence_closest_to_the_question():
+    import numpy as np
+
+    from retrieval.hybrid import FusionWeights, HybridSearch, Passage
+
+    q = np.array([1.0, 0.0], dtype=np.float32)
+    close = "Đảng bộ Hà Nội có hơn 480 nghìn đảng viên."  # the answer, in a passage about much else
+    vectors = {close: np.array([0.95, 0.31], dtype=np.float32)}
+
+    class Cache:  # the embedding cache: the vectors embedded at ingest, nothing computed
+        def cached(self, texts):
+            return {t: vectors[t] for t in texts if t in vectors}
+
+    search = object.__new__(HybridSearch)
+    search.embedder, search.weights = Cache(), FusionWeights()
+    general = Passage("a", "d1", "a.txt", None, "Công tác xây dựng Đảng được chú trọng trong nhiều năm qua.",
+                      "", [], "vi", score=0.50, dense=0.50)
+    mixed = Passage("b", "d2", "b.txt", None, f"Thành phố tổ chức nhiều hoạt động văn hóa. {close}",
+                    "", [], "vi", score=0.45, dense=0.45)
+    ranked = search._by_sentences([general, mixed], q)
+    assert [p.chunk_id for p in ranked] == ["b", "a"]
+    assert ranked[1].score == 0.50  # no sentence vector in the cache: the passage keeps its score
