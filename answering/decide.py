@@ -6,6 +6,8 @@ import re
 
 from answering.excerpts import digest, excerpts
 from answering.retrieve import ASKED_ARTICLE
+from answering.understand import ASKS_NUMBER
+from text.articles import ARTICLE_MENTION
 from answering.topic_gate import TopicGate
 from answering.types import Decision, Found, Question
 from core.rules import Rules, rule
@@ -19,6 +21,7 @@ from text.relations import asks_issue
 # A year written on its own ("năm 2022", "of 2022"), not inside a date, a range or a code.
 _CALENDAR = re.compile(r"\b(?:ngay nao|nam nao|thang nao|ngay thang nao|what date|which date|which year|what year|"
                        r"which day|what day)\b|تاريخ|(?:اي|في اي) (?:عام|سنه|يوم|شهر)(?!\w)")
+_WHICH_ARTICLE = re.compile(r"\b(?:dieu nao|dieu may|which article|what article|in which article)\b|(?:اي|في اي) ماده(?!\w)")
 _YEAR = re.compile(r"(?<![\d/.-])((?:19|20)\d{2})(?![\d/.-])")
 
 ABSTAIN_BELOW = rule(
@@ -54,8 +57,9 @@ OWN_WORDS_PICK = rule(
     "of them picks that one (\"09-NQ/TU of 2022 of Quang Ninh\")")
 ASKED_KIND = rule(
     "asked-kind-in-evidence", "decide",
-    "a question asking how many or when is answered from the passages that give a number or a "
-    "date, and refused when none does: passages on its topic that give none do not hold its answer")
+    "a question asking how many, which article or which day is answered from the passages that "
+    "give a number, an article or a date, and refused when none does: passages on its topic that "
+    "give none do not hold its answer")
 QUOTE_SAME_LANGUAGE = rule(
     "quote-same-language", "decide",
     "with the local model, a question in the language of its best source is answered by quoting "
@@ -209,12 +213,16 @@ class Decide:
 
 
 def asked_kind(question: Question) -> str | None:
-    """What the answer must contain: a number for "how many"; a calendar date for "which day",
-    "which year" or when a document was issued (a "when" about practice — "when does the cell
-    meet?" — is answered by "monthly" or "within 7 days" as well)."""
-    if question.expects == "number":
+    """What the answer must contain: a number for "how many" (wherever it stands in the
+    question); an article's number for "which article"; a calendar date for "which day", "which
+    year" or when a document was issued (a "when" about practice — "when does the cell meet?" —
+    is answered by "monthly" or "within 7 days" as well)."""
+    folded = fold(question.text)
+    if question.expects == "number" or ASKS_NUMBER.search(folded):
         return "number"
-    if question.expects == "date" and (_CALENDAR.search(fold(question.text)) or asks_issue(question.text)):
+    if _WHICH_ARTICLE.search(folded):
+        return "article"
+    if question.expects == "date" and (_CALENDAR.search(folded) or asks_issue(question.text)):
         return "date"
     return None
 
@@ -226,4 +234,6 @@ def gives(kind: str | None, text: str) -> bool:
         return bool(find_dates(text) or _YEAR.search(text))
     if kind == "number":
         return states_quantity(text)
+    if kind == "article":
+        return bool(ARTICLE_MENTION.search(fold(text)))
     return True

@@ -18,10 +18,11 @@ MAX_QUESTION_CHARS = 1000
 # What kind of answer the question asks for, by its question words (on fold()ed text): a date
 # ("khi nào", "bao giờ", "when", "متى"), a number ("bao nhiêu", "how many", "كم") or a person
 # ("ai", "who", "من هو").
+ASKS_NUMBER = re.compile(r"\b(?:bao nhieu|how many|how much|what percentage)\b|(?<!\w)كم(?!\w)")
 _EXPECTS = {
     "date": re.compile(r"\b(?:khi nao|ngay nao|nam nao|thang nao|bao gio|thoi gian nao|when|what date|which year)\b"
                        r"|متي|تاريخ"),
-    "number": re.compile(r"\b(?:bao nhieu|how many|how much|what percentage)\b|(?<!\w)كم(?!\w)"),
+    "number": ASKS_NUMBER,
     "person": re.compile(r"\b(?:ai|who|whom)\b|(?<!\w)من (?:هو|هي|الذي|التي)(?!\w)"),
 }
 
