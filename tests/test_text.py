@@ -115,3 +115,10 @@ def test_the_terminology_table_names_each_body_and_type_in_the_three_languages()
     assert [type_name("QĐ", lang) for lang in ("vi", "en", "ar")] == ["Quy định", "Regulation", "اللائحة"]
     assert [level_of_issuer(i) for i in ("TW", "UBKTTW", "TU", "HU", None)] == [
         "central", "central", "local", "local", None]
+
+
+def test_a_sentence_does_not_end_at_an_abbreviation_a_number_follows():
+    from text.sentences import split_sentences
+
+    assert split_sentences("It came with Directive No. 35-CT/TW on congresses. Then Art. 5 applied. Điều 1. Nói.") == [
+        "It came with Directive No. 35-CT/TW on congresses.", "Then Art. 5 applied.", "Điều 1. Nói."]

@@ -12,7 +12,8 @@ import re
 from text.articles import LABEL
 
 # The space after a sentence's end: . ! ? and the Arabic (؟) and CJK (。) stops.
-SENTENCE_END = re.compile(r"(?<=[.!?؟。])\s+")
+# Not after an abbreviation that a number or a name follows ("Directive No. 35-CT/TW", "Art. 5").
+SENTENCE_END = re.compile(r"(?<=[.!?؟。])(?<!\bNo\.)(?<!\bno\.)(?<!\bArt\.)(?<!\bMr\.)(?<!\bDr\.)(?<!\bSt\.)\s+")
 _SENT = re.compile(rf"{SENTENCE_END.pattern}|\n+")
 # The chunker's boundary: also after … : ; and after the quotes or brackets that close a sentence.
 _SPAN_END = re.compile(r"(?<=[.!?؟…:;])[\"'”»)]*\s+")
