@@ -29,7 +29,7 @@ from core.rules import Rules, rule
 from text.articles import is_article_label
 from text.codes import parse_key
 from text.lines import shorten
-from text.scripts import readable_by
+from text.language import reads
 from answering.llm import ChatBackend, resolve_chat
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ KIND_GIVEN = rule(
     "question: the member gets what the sources give, not a refusal")
 READABLE_FALLBACK = rule(
     "readable-fallback", "compose",
-    "a quote in a script the asker does not read answers nothing: instead, the quoted sentences' "
+    "a quote in a language the asker does not read answers nothing: instead, the quoted sentences' "
     "checkable pieces (document, article, figures, dates, codes, places) in the asker's language, cited")
 MACHINE_TRANSLATION = rule(
     "labelled-machine-translation", "compose",
@@ -276,7 +276,7 @@ class _Run:
         translation by ``chat`` (MACHINE_TRANSLATION)."""
         q, d, rules = self.question, self.decision, self.a.rules
         picked = quote.pick_sentences(q, d, rules)
-        if not (rules.on(READABLE_FALLBACK) and picked and not all(readable_by(s, q.lang) for _, s in picked)):
+        if not (rules.on(READABLE_FALLBACK) and picked and not all(reads(s, q.lang) for _, s in picked)):
             return quote.quote_answer(q, d, rules, mode, picked=picked)
         translate = self._translator(chat) if chat is not None and rules.on(MACHINE_TRANSLATION) else None
         self.trace.append({"stage": "fallback", "to": "pieces", "translated": translate is not None})

@@ -10,7 +10,7 @@ from retrieval.hybrid import Passage
 from text.articles import is_article_label
 from text.dates import find_dates
 from text.lines import aside, shorten, squash
-from text.scripts import readable_by
+from text.language import reads
 from text.sentences import split_sentences
 from text.tokenize import terms
 from text.transliteration import place_name
@@ -62,10 +62,10 @@ def refusal(lang: str, passages: tuple[Passage, ...], rules: Rules, place: str =
 
 
 def reader_label(p: Passage, lang: str, code: str | None) -> str | None:
-    """A document's name for a reader of ``lang``: its title when written in the reader's script
+    """A document's name for a reader of ``lang``: its title when written in the reader's language
     (not a file name), else its own code (codes read the same in any script), else None."""
     title = p.title if p.title and p.title != p.source.rsplit("/", 1)[-1] else None
-    if title and readable_by(title, lang):
+    if title and reads(title, lang):
         return title
     return code
 
@@ -79,7 +79,7 @@ def with_ambiguity(lang: str, decision: Decision, text: str) -> str:
     lines = [msg["ambiguous"].format(code=decision.ambiguous[0]["code"], n=len(decision.ambiguous))]
     for a in decision.ambiguous:
         n = next((i + 1 for i, p in enumerate(decision.sources) if p.doc_id == a["doc_id"]), None)
-        said = f": «{shorten(a['quote'], 160)}»" if readable_by(a["quote"], lang) else ""
+        said = f": «{shorten(a['quote'], 160)}»" if reads(a["quote"], lang) else ""
         lines.append(f"- {a['code']}, {a['date']}{said}" + (f" [{n}]" if n else ""))
     return "\n".join(lines) + "\n\n" + text
 

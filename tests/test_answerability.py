@@ -89,3 +89,11 @@ def test_a_reader_of_another_script_gets_what_survives_the_checks_not_a_quote(an
     quoted = _answerer_replying(services, settings, ARABIC_REPLY, ARABIC_REPLY).with_rules(
         rules.without(READABLE_FALLBACK.name)).answer(question)
     assert quoted.mode == "extractive" and not readable(quoted.text, "vi")
+
+
+def test_a_quote_in_a_language_the_asker_does_not_read_is_not_the_answer_either(answerer, services, settings):
+    # a Vietnamese sentence is in an English reader's script, not in their language
+    bad = "Hanoi has 999 party members [1]."
+    # (asked in Vietnamese words by a member who reads English: the fake embedder matches words)
+    a = _answerer_replying(services, settings, bad, bad).answer("Đảng bộ Hà Nội có bao nhiêu đảng viên?", lang="en")
+    assert a.mode == "pieces" and "480,000" in a.text and "đảng viên" not in a.text, a.text

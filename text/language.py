@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from text.scripts import is_arabic
+from text.scripts import is_arabic, readable_by
 
 LANGUAGES = ("vi", "ar", "en")
 _CODE_LIKE = re.compile(r"\S*\d\S*")
@@ -37,3 +37,9 @@ def detect(text: str, default: str = "en") -> str:
         return "vi"
     lang, _ = _identifier().classify(sample)
     return lang if lang in LANGUAGES else default
+
+
+def reads(text: str, lang: str) -> bool:
+    """Whether a reader of ``lang`` reads ``text``: in their script and in their language (a
+    Vietnamese sentence is in an English reader's script, not in their language)."""
+    return readable_by(text, lang) and detect(text, default=lang) == lang
