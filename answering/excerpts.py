@@ -46,8 +46,7 @@ def excerpts(question: Question, sources: list[Passage], ambiguous: list[dict], 
     """The sentences of ``sources`` closest to the question (dense similarity, plus shared words,
     numbers and codes), within the context budget; sources left with no sentence are dropped.
     ``whole_budget``: a quoted answer has no prompt to keep short and chooses from all of it.
-    Returns the sources kept, their excerpts and every sentence's score without the bonus for the
-    question's codes (what a quote is chosen by)."""
+    Returns the sources kept, their excerpts and every sentence's score."""
     budget = settings.answer_context_chars
     items: list[tuple[int, int, str]] = []  # (source index, sentence index, text)
     for si, p in enumerate(sources):
@@ -63,16 +62,15 @@ def excerpts(question: Question, sources: list[Passage], ambiguous: list[dict], 
     forced = {a["doc_id"]: a["quote"] for a in ambiguous}
     scored, scores = [], {}
     for (si, ji, sent), sim in zip(items, sims):
-        score = named = float(sim)
+        score = float(sim)
         if evidence:
             score += 0.02 * len(qterms & set(terms(sent))) - 0.02 * si
-            score += 0.03 * len(qnums & set(re.findall(r"\d+", sent)))
-            named = score  # (what a quote is chosen by: a code repeated names the document, answers nothing)
             score += 0.1 * sum(1 for c in find_codes(sent) for q in question.codes if q.matches(c))
+            score += 0.03 * len(qnums & set(re.findall(r"\d+", sent)))
         if sources[si].doc_id in forced and forced[sources[si].doc_id][:40] in sent:
             score += 1.0  # the sentence that dates an ambiguous code's document
         scored.append((score, si, ji, sent))
-        scores[squash(sent)] = named
+        scores[squash(sent)] = score
     keep: dict[int, dict[int, str]] = {}
     used = kept = 0
     ranked = sorted(scored, key=lambda x: -x[0])
