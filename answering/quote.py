@@ -34,11 +34,6 @@ QUOTE_OTHER_DOC = rule(
     "quote-other-document-only-if-as-good", "compose",
     "a second document is quoted only when its sentence shares at least as many of the question's "
     "words as the best one: otherwise it is cited for nothing")
-QUOTE_BY_MEANING = rule(
-    "quote-by-meaning", "compose",
-    "the quoted sentence is the one closest to the question in meaning, its shared words, numbers "
-    "and codes counted in that closeness (sentence-evidence), not the one sharing most words: in a "
-    "regulation every sentence shares \"đảng viên\", \"vi phạm\", \"kỷ luật\" with the question")
 CLOSEST_DOCS = rule(
     "refusal-names-closest", "compose",
     "a refusal names the closest documents (meaning ≥ 0.3) so the member can ask about them")
@@ -128,14 +123,9 @@ def pick_sentences(question: Question, decision: Decision, rules: Rules) -> list
                   if p.title and any(is_article_label(x) for x in p.locator.split(" › "))}
     asides = rules.on(QUOTE_ASIDES_LAST)
 
-    by_meaning = rules.on(QUOTE_BY_MEANING)
-
     def rank(x):
-        title = squash(x[3]).casefold() in titles
-        meaning = decision.sentence_scores.get(squash(x[3]), 0.0)
-        if by_meaning:  # closeness in meaning, shared words counted in it (excerpts); a dated one asked when
-            return (asides and aside(x[3]) or title, -(meaning + (0.1 if when and find_dates(x[3]) else 0.0)), x[2])
-        return (asides and aside(x[3]), -(0 if title else x[0]), -meaning, x[2])
+        shared = 0 if squash(x[3]).casefold() in titles else x[0]
+        return (asides and aside(x[3]), -shared, -decision.sentence_scores.get(squash(x[3]), 0.0), x[2])
 
     picked: list[tuple[int, str]] = []
     if scored:

@@ -149,22 +149,6 @@ def test_a_quote_takes_the_best_sentence_and_the_one_that_explains_it():
     assert "hình thức sinh hoạt mới" in off.text
 
 
-def test_a_quote_is_the_sentence_closest_in_meaning_not_the_one_sharing_most_words():
-    from answering.quote import QUOTE_BY_MEANING
-    from text.lines import squash
-
-    general = "Tổ chức đảng vi phạm kỷ luật thì bị xử lý kỷ luật theo quy định của Đảng."
-    answer = "Đối với tổ chức đảng: khiển trách, cảnh cáo, giải tán."
-    text = f"{general} {answer}"
-    q = understand("Tổ chức đảng vi phạm có thể bị kỷ luật bằng những hình thức nào?", None, Rules())
-    d = Decision("answer", compose="quote", sources=(_passage(1, text),), excerpts=(text,),
-                 sentence_scores={squash(general): 0.40, squash(answer): 0.55})
-    first = quote_answer(q, d, Rules()).text.split("\n")[1]
-    assert answer in first
-    off = quote_answer(q, d, Rules().without(QUOTE_BY_MEANING.name)).text.split("\n")[1]
-    assert general in off
-
-
 def test_repairs_of_a_reply_before_it_is_checked():
     excerpt = "Quy định 37-QĐ/TW có 19 điều."
     d = Decision("answer", compose="generate", sources=(_passage(1, excerpt, "vi"),), excerpts=(excerpt,))
