@@ -79,7 +79,7 @@ def unsupported_numbers(answer: str, evidence: list[str], question: str) -> list
     for m in NUMBER.finditer(unicodedata.normalize("NFKC", body).translate(ARABIC_DIGITS)):
         raw = m.group(0)
         joined = join_thousands(raw)
-        if not (_supported(joined, known) or _supported(raw, known)):
+        if not (_supported(joined, known) or _supported(raw, known) or _supported(joined.lstrip("0") or "0", known)):
             bad.append(raw)
     return bad
 

@@ -157,3 +157,9 @@ def test_a_reply_that_only_restates_the_question_is_caught_unless_it_answers_yes
     # a yes/no question may be answered in its own words
     assert not guards.says_nothing_new("Theo nguồn, Quy định 69 áp dụng với đảng viên đã qua đời [1].",
                                        "Quy định 69 có áp dụng với đảng viên đã qua đời không?", "Theo nguồn,")
+
+
+def test_a_number_is_the_same_without_its_leading_zeros():
+    source = ["Quy định số 69-QĐ/TW do Bộ Chính trị ban hành ngày 06/7/2022."]
+    assert guards.unsupported_numbers("It took effect on the 6th, signed in 2022 [1].", source, "") == []
+    assert guards.unsupported_numbers("It has 60 articles [1].", source, "") == ["60"]

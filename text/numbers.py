@@ -28,8 +28,8 @@ def join_thousands(number: str) -> str:
 
 def find_numbers(text: str) -> set[str]:
     """The numbers of ``text`` in digits, in the forms a source may write them: joined ("480000"),
-    without trailing decimal zeros, and their digit groups too ("49.200" may be written "49 200"
-    or "49")."""
+    without trailing decimal zeros, their digit groups too ("49.200" may be written "49 200"
+    or "49"), and without leading zeros ("06" is 6)."""
     text = unicodedata.normalize("NFKC", text).translate(ARABIC_DIGITS)
     out = set()
     for m in NUMBER.finditer(text):
@@ -37,7 +37,8 @@ def find_numbers(text: str) -> set[str]:
         joined = join_thousands(raw)
         out.add(joined.rstrip("0").rstrip(".,") if re.search(r"[.,]\d+$", joined) and len(joined.split(".")[-1]) != 3 else joined)
         out.update(re.findall(r"\d+", raw))  # the parts too: "49.200" may be written "49 200" or "49"
-    return out
+    # "06/7/2022" gives the day 6: a number is the same without its leading zeros
+    return out | {n.lstrip("0") for n in out if n.isdigit() and n.lstrip("0")}
 
 
 _AR_WORDS = {  # on fold()ed text (ة → ه, أ → ا)
