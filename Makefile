@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install models run review test test-fast test-all eval eval-answers ablate bench bench-bot clean
+.PHONY: install models run review test test-fast test-all eval eval-answers eval-reference ablate bench bench-bot clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -54,6 +54,12 @@ eval: models
 eval-answers: models
 	$(EVAL_ENV) $(PARTYBOT) ingest $(DEV_DOCS)
 	$(EVAL_ENV) $(PARTYBOT) eval $(DEV_SETS) --out var/eval/dev-answers.jsonl
+
+# The model's part: the same answer path with each reply of the model replaced by the question's
+# reference answer (see README, "Answerable and readable").
+eval-reference: models
+	$(EVAL_ENV) $(PARTYBOT) ingest $(DEV_DOCS)
+	$(EVAL_ENV) $(PARTYBOT) eval $(DEV_SETS) --reference-replies --out var/eval/dev-reference.jsonl
 
 # What each rule of the answer path is worth: all on, then each off (see README, "Rules").
 ablate: models
