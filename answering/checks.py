@@ -16,8 +16,8 @@ from text.language import detect
 from text.normalize import fold
 from text.numbers import ARABIC_DIGITS, NUMBER, find_numbers, join_thousands, word_numbers
 from text.scripts import ARABIC_WORD, arabic_share, mostly_arabic
-from text.tokenize import terms
 from text.scripts import arabic_runs as _arabic_runs
+from text.tokenize import terms
 from text.transliteration import arabic_skeleton, latin_skeleton, near
 
 NOT_IN_SOURCES = "NOT_IN_SOURCES"

@@ -6,22 +6,23 @@ import re
 
 from answering.excerpts import digest, excerpts
 from answering.retrieve import ASKED_ARTICLE
-from answering.understand import ASKS_NUMBER
-from text.articles import ARTICLE_MENTION
 from answering.topic_gate import TopicGate
 from answering.types import Decision, Found, Question
+from answering.understand import ASKS_NUMBER
 from core.rules import Rules, rule
 from retrieval.hybrid import HybridSearch, Passage
+from text.articles import ARTICLE_MENTION
 from text.codes import Code, find_codes
 from text.dates import find_dates
 from text.normalize import fold
 from text.quantities import states_quantity
 from text.relations import asks_issue
 
-# A year written on its own ("năm 2022", "of 2022"), not inside a date, a range or a code.
+# Questions asking for a calendar date and for an article's number (on fold()ed text).
 _CALENDAR = re.compile(r"\b(?:ngay nao|nam nao|thang nao|ngay thang nao|what date|which date|which year|what year|"
                        r"which day|what day)\b|تاريخ|(?:اي|في اي) (?:عام|سنه|يوم|شهر)(?!\w)")
 _WHICH_ARTICLE = re.compile(r"\b(?:dieu nao|dieu may|which article|what article|in which article)\b|(?:اي|في اي) ماده(?!\w)")
+# A year written on its own ("năm 2022", "of 2022"), not inside a date, a range or a code.
 _YEAR = re.compile(r"(?<![\d/.-])((?:19|20)\d{2})(?![\d/.-])")
 
 ABSTAIN_BELOW = rule(
@@ -127,14 +128,16 @@ class Decide:
             return None
         mentioned: set[str] = set()
         for doc_id in dict.fromkeys(p.doc_id for p in found.passages):
-            doc = self.search.document(doc_id)
-            if doc is None or "places" not in (doc.meta or {}):
+            places = self._places_of(doc_id)
+            if places is None:
                 return None
-            mentioned |= set(doc.meta["places"])
+            mentioned |= places
         missing = sorted(question.places - mentioned)
         return missing[0] if missing and not (question.places & mentioned) else None
 
     def _places_of(self, doc_id: str) -> set[str] | None:
+        """The places a document is about, as read at ingest (None: no such document, or one
+        indexed before places were read)."""
         doc = self.search.document(doc_id)
         places = (doc.meta or {}).get("places") if doc else None
         return None if places is None else set(places)

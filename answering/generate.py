@@ -45,6 +45,13 @@ AUTO_CITE = rule("repair-citations", "repair",
                  "else its closest source in meaning)")
 
 
+def machine_translation(chat, text: str, lang: str, *, max_tokens: int) -> str:
+    """``text`` translated into ``lang`` by ``chat`` with the translate prompt (the model's reply
+    as it is; what the model raises is raised)."""
+    system, user = load_prompt("translate", lang).render(sources="", question=text)
+    return chat.bind(max_tokens=max_tokens).invoke([SystemMessage(system), HumanMessage(user)]).content
+
+
 class Generate:
     def __init__(self, search, *, local_model: bool):
         self.search = search
@@ -105,12 +112,10 @@ class Generate:
         letters = sum(ch.isalpha() for ch in text) or 1
         if not runs or sum(len(r) for r in runs) / letters > 0.6 or len(runs) > 4:
             return text  # nothing to repair, or not worth repairing: the checks will decide
-        prompt = load_prompt("translate", lang)
         t = time.perf_counter()
         for run in runs:
-            system, user = prompt.render(sources="", question=run)
             try:
-                out = chat.bind(max_tokens=80).invoke([SystemMessage(system), HumanMessage(user)]).content.strip()
+                out = machine_translation(chat, run, lang, max_tokens=80).strip()
             except Exception as exc:
                 log.warning("fragment translation failed: %s", exc)
                 break

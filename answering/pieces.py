@@ -1,7 +1,8 @@
-"""Stage 4's last resort for a reader of another script: what survives the checks.
+"""Stage 4's last resort for a reader of another language: what survives the checks.
 
-When no checked answer could be worded and the best sentences of the sources are in a script the
-asker does not read (Arabic for a Vietnamese or English reader, Latin for an Arabic one), quoting
+When no checked answer could be worded and the best sentences of the sources are in a language
+the asker does not read (Arabic for a Vietnamese or English reader, Vietnamese for an English or
+Arabic one; ``text.language.reads``), quoting
 them answers nothing. This answer gives instead, in the asker's language, each sentence's
 checkable pieces — the document and article, quantities, dates, document codes, places — with its
 citation, and a machine translation of the sentence, labelled as such, when one passes the checks
@@ -73,7 +74,8 @@ def pieces_answer(question: Question, decision: Decision, picked: list[tuple[int
         mt = checked_translation(sentence, question.lang, translate)
         if not (parts or mt):  # a sentence with nothing checkable and no translation gives nothing
             continue
-        lines.append(f"- {'; '.join(x for x in [labels.get(n, ''), *parts] if x)} [{n}]".replace("-  [", "- ["))
+        head = "; ".join(x for x in [labels.get(n, ""), *parts] if x)
+        lines.append(f"- {head} [{n}]" if head else f"- [{n}]")
         if mt:
             lines.append(f"  {msg['machine_translation']} «{shorten(mt, 400)}»")
         cited.add(n)

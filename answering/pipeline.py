@@ -18,7 +18,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from answering import checks, pieces, quote
 from answering.decide import Decide, asked_kind, gives
-from answering.generate import Generate
+from answering.generate import Generate, machine_translation
 from answering.prompts import LANGS, load_prompt, messages
 from answering.retrieve import retrieve
 from answering.topic_gate import TopicGate
@@ -28,8 +28,8 @@ from answering.validity import Validity
 from core.rules import Rules, rule
 from text.articles import is_article_label
 from text.codes import parse_key
-from text.lines import shorten
 from text.language import reads
+from text.lines import shorten
 from answering.llm import ChatBackend, resolve_chat
 
 log = logging.getLogger(__name__)
@@ -301,13 +301,10 @@ class _Run:
         return parse_key(own).display if own else None
 
     def _translator(self, chat):
-        prompt = load_prompt("translate", self.question.lang)
-
         def translate(sentence: str) -> str:
-            system, user = prompt.render(sources="", question=sentence)
             t = time.perf_counter()
             try:
-                return chat.bind(max_tokens=220).invoke([SystemMessage(system), HumanMessage(user)]).content
+                return machine_translation(chat, sentence, self.question.lang, max_tokens=220)
             finally:
                 self.timings["llm_translate_ms"] = self.timings.get("llm_translate_ms", 0) + (time.perf_counter() - t) * 1000
         return translate
@@ -317,9 +314,9 @@ class _Run:
         # the passages as retrieved: refused before the asked article was looked for, or after
         shown = self.found.passages if d.why not in ("nothing found", "low relevance") else self.found.result.passages
         off_topic = d.why == "off-topic"
-        codes = {doc_id: self._code_of(doc_id) for doc_id in dict.fromkeys(p.doc_id for p in shown)}
-        text = quote.refusal(self.question.lang, () if off_topic else tuple(shown), self.a.rules, place=d.missing,
-                             codes=codes)
+        named = () if off_topic else tuple(shown)  # the closest documents, named in the refusal
+        codes = {doc_id: self._code_of(doc_id) for doc_id in dict.fromkeys(p.doc_id for p in named)}
+        text = quote.refusal(self.question.lang, named, self.a.rules, place=d.missing, codes=codes)
         answer = self.make(Draft(text, (), mode, messages(self.question.lang)["_version"]), passages=shown)
         answer.abstained, answer.grounded = True, False
         if off_topic:

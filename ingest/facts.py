@@ -12,6 +12,7 @@ acting document is "this regulation" or left unsaid, or one read from a verb as 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 
 from text.codes import Code, code_mentions, only_fit
@@ -115,13 +116,22 @@ def own_code(text: str, title: str | None = None) -> Code | None:
     return None
 
 
+def _place_date_lines(text: str) -> Iterator[tuple[int, int, str]]:
+    """(line number, offset, line) of each place-and-date line in a document's heading (its first
+    20 lines): "Hà Nội, ngày 06 tháng 7 năm 2022"."""
+    pos = 0
+    for i, line in enumerate(text.split("\n")[:20]):
+        if _PLACE_DATE_LINE.match(line.strip()):
+            yield i, pos, line
+        pos += len(line) + 1
+
+
 def places_named(text: str) -> list[str]:
     """The provinces and cities a document is about: those it names anywhere but in the
     place-and-date line of its heading, which says where it was signed ("Hà Nội, ngày …" heads
     every central regulation), not what it is about."""
-    lines = text.split("\n")
-    body = [line for i, line in enumerate(lines) if i >= 20 or not _PLACE_DATE_LINE.match(line.strip())]
-    return sorted(places_in("\n".join(body)))
+    signed = {i for i, _, _ in _place_date_lines(text)}
+    return sorted(places_in("\n".join(line for i, line in enumerate(text.split("\n")) if i not in signed)))
 
 
 def _heading_date(text: str, own: Code | None) -> list[Fact]:
@@ -130,13 +140,9 @@ def _heading_date(text: str, own: Code | None) -> list[Fact]:
     if own is None:
         return []
     sure = 0.95 if genre(text) != "news" else 0.8
-    pos = 0
-    for line in text.split("\n")[:20]:
-        if _PLACE_DATE_LINE.match(line.strip()):
-            dates = date_mentions(line)
-            if dates:
-                return [Fact(own.key, "issued", dates[0][2], pos, pos + len(line), sure)]
-        pos += len(line) + 1
+    for _, pos, line in _place_date_lines(text):
+        if (dates := date_mentions(line)):
+            return [Fact(own.key, "issued", dates[0][2], pos, pos + len(line), sure)]
     return []
 
 
