@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install models run review test test-fast test-all eval eval-answers eval-reference ablate bench bench-bot clean
+.PHONY: install models run review test test-fast test-all eval eval-answers eval-heldout eval-reference ablate bench bench-bot clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -40,20 +40,37 @@ test-fast: install
 test-all: install models
 	$(PYTEST) -m ""
 
-# The development data as one corpus (../shared/eval/README.md): the samples and v2/docs in one
-# index of its own (var/eval-data, not the bot's), both question files scored together.
-DEV_DOCS := data/samples ../shared/eval/v2/docs
-DEV_SETS := ../shared/eval/dev.jsonl ../shared/eval/v2/dev.jsonl
-EVAL_ENV := PARTYBOT_DATA_DIR=var/eval-data
+# The development data as one corpus (../shared/eval/README.md, eval/README.md): the samples,
+# v2/docs and the development batches of eval/dev in one index of its own (var/eval-data, not the
+# bot's), every development question file scored together. Rules and weights are chosen on this.
+DEV_DOCS := data/samples ../shared/eval/v2/docs $(sort $(wildcard eval/dev/*/docs))
+DEV_SETS := ../shared/eval/dev.jsonl ../shared/eval/v2/dev.jsonl $(sort $(wildcard eval/dev/*/questions.jsonl))
+EVAL_ENV := PARTYBOT_DATA_DIR=var/eval-data PARTYBOT_MODELS_DIR=$${PARTYBOT_MODELS_DIR:-var/models}
+# The sealed held-out part (eval/heldout): its documents are in no development index; it is run
+# only to report, beside the development figures.
+HELDOUT_DOCS := data/samples $(sort $(wildcard eval/heldout/*/docs))
+HELDOUT_SETS := $(sort $(wildcard eval/heldout/*/questions.jsonl))
+HELDOUT_ENV := PARTYBOT_DATA_DIR=var/eval-heldout PARTYBOT_MODELS_DIR=$${PARTYBOT_MODELS_DIR:-var/models}
+# The model's replies kept on disk (temperature 0: same prompt, same reply), so a rerun after a
+# change asks the model only what the change made new. `make eval-answers REPLY_CACHE=` asks anew.
+REPLY_CACHE ?= var/eval/replies.sqlite
+CACHE_ARG = $(if $(REPLY_CACHE),--reply-cache $(REPLY_CACHE))
 
 eval: models
 	$(EVAL_ENV) $(PARTYBOT) ingest $(DEV_DOCS)
 	$(EVAL_ENV) $(PARTYBOT) eval $(DEV_SETS) --retrieval-only --out var/eval/dev-pred.jsonl
 
-# The full answer path with the local LLM (about 6 minutes on 2 cores).
+# The full answer path with the local LLM over the whole development data.
 eval-answers: models
 	$(EVAL_ENV) $(PARTYBOT) ingest $(DEV_DOCS)
-	$(EVAL_ENV) $(PARTYBOT) eval $(DEV_SETS) --out var/eval/dev-answers.jsonl
+	$(EVAL_ENV) $(PARTYBOT) eval $(DEV_SETS) $(CACHE_ARG) --out var/eval/dev-answers.jsonl
+	$(EVAL_ENV) $(PARTYBOT) eval-facts $(wildcard eval/dev/*/relations.jsonl) --codes $(wildcard eval/dev/*/codes.jsonl)
+
+# The held-out part, the same way: to report, never to choose by.
+eval-heldout: models
+	$(HELDOUT_ENV) $(PARTYBOT) ingest $(HELDOUT_DOCS)
+	$(HELDOUT_ENV) $(PARTYBOT) eval $(HELDOUT_SETS) $(CACHE_ARG) --out var/eval/heldout-answers.jsonl
+	$(HELDOUT_ENV) $(PARTYBOT) eval-facts $(wildcard eval/heldout/*/relations.jsonl) --codes $(wildcard eval/heldout/*/codes.jsonl)
 
 # The model's part: the same answer path with each reply of the model replaced by the question's
 # reference answer (see README, "Answerable and readable").
