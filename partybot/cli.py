@@ -143,6 +143,12 @@ def cmd_eval(args, settings: Settings) -> int:
         except ValueError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
+    if args.reply_cache:
+        from langchain_core.globals import set_llm_cache
+
+        from partybot.reply_cache import SQLiteReplyCache
+
+        set_llm_cache(SQLiteReplyCache(Path(args.reply_cache)))
     with _services(settings, chat_backend=chat_backend) as services:
         _require_documents(services)
         if args.ablate:
@@ -161,12 +167,28 @@ def cmd_eval(args, settings: Settings) -> int:
     if not args.retrieval_only:
         print(f"\nanswers ({report['model']}):")
         print(format_table(report["answers"], ["n", "fact_recall", "citation_acc", "abstention_acc",
-                                               "false_abstention", "language_ok", "readable"]))
+                                               "false_abstention", "language_ok", "readable", "wrong_facts"]))
         lat = report["latency"]
         print(f"\nend-to-end latency p50 {lat['p50_ms'] / 1000:.2f} s, p95 {lat['p95_ms'] / 1000:.2f} s; "
               f"modes: {', '.join(f'{k} {v}' for k, v in sorted(report['modes'].items()))}")
     if args.out:
         print(f"predictions written to {args.out}")
+    return 0
+
+
+def cmd_eval_facts(args, settings: Settings) -> int:
+    """The relations and issue dates read at ingest against those the documents state."""
+    from partybot.facts_eval import evaluate, report
+    from retrieval.registry import registry_of
+    from vectorstore.catalog import Catalog
+
+    try:
+        result = evaluate(registry_of(Catalog(settings.catalog_path)), [Path(f) for f in args.relations],
+                          [Path(f) for f in args.codes or []])
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(report(result, details=args.details))
     return 0
 
 
@@ -346,9 +368,19 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--reference-replies", action="store_true",
                    help="replace every reply of the model by the question's reference answer (what the "
                         "same pipeline scores with a perfect model: the model's part)")
-    e.add_argument("--out", help="write one prediction per line here (with --ablate: the JSON report)")
+    e.add_argument("--reply-cache", metavar="FILE",
+                   help="keep the model's replies in this SQLite file and reuse them for the same prompt "
+                        "(a rerun asks the model only what a change made new)")
+    e.add_argument("--out", help="write one prediction per line here, as each is made (with --ablate: the "
+                                 "JSON report)")
     e.add_argument("-k", type=int, default=10)
     e.set_defaults(func=cmd_eval)
+
+    f = sub.add_parser("eval-facts", help="score the relations and issue dates read at ingest against gold files")
+    f.add_argument("relations", nargs="+", metavar="RELATIONS.jsonl")
+    f.add_argument("--codes", nargs="*", metavar="CODES.jsonl", help="gold issue dates")
+    f.add_argument("--details", action="store_true", help="list every wrong or missed relation and date")
+    f.set_defaults(func=cmd_eval_facts)
 
     sub.add_parser("chat", help="interactive terminal chat").set_defaults(func=cmd_chat)
     sub.add_parser("bot", help="run the Telegram bot (polling, or a webhook when TELEGRAM_WEBHOOK_URL is set)"

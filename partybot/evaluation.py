@@ -8,6 +8,7 @@ over answerable questions, overall and by language.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
@@ -104,8 +105,10 @@ def format_table(metrics: dict[str, dict[str, float]], columns: list[str]) -> st
 
 def run_retrieval_eval(cases: list[Case], search: Callable, *, k: int = 10,
                        out: Path | None = None, progress=None) -> dict:
-    """Run retrieval for every case; returns metrics and writes predictions if ``out``."""
+    """Run retrieval for every case; returns metrics and appends each prediction to ``out`` as it
+    is made (a stopped run keeps what it did)."""
     ranks, preds = [], []
+    sink = _Sink(out)
     for case in cases:
         result = search(case.question, k)
         texts = [p.text for p in result.passages]
@@ -118,14 +121,30 @@ def run_retrieval_eval(cases: list[Case], search: Callable, *, k: int = 10,
                            "dense": p.dense} for p in result.passages],
             "timings": result.timings,
         })
+        sink.write(preds[-1])
         if progress:
             progress(1)
-    if out:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        with open(out, "w", encoding="utf-8") as f:
-            for p in preds:
-                f.write(json.dumps(p, ensure_ascii=False) + "\n")
+    sink.close()
     return {"retrieval": retrieval_metrics(ranks), "predictions": preds}
+
+
+class _Sink:
+    """Predictions appended one line at a time, flushed as each is made."""
+
+    def __init__(self, out: Path | None):
+        self.f = None
+        if out:
+            Path(out).parent.mkdir(parents=True, exist_ok=True)
+            self.f = open(out, "w", encoding="utf-8")
+
+    def write(self, pred: dict) -> None:
+        if self.f:
+            self.f.write(json.dumps(pred, ensure_ascii=False) + "\n")
+            self.f.flush()
+
+    def close(self) -> None:
+        if self.f:
+            self.f.close()
 
 
 # -- answer metrics (../shared/eval/README.md) ----------------------------------------------------
@@ -208,8 +227,57 @@ def answer_metrics(rows: list[tuple[Case, dict]]) -> dict[str, dict[str, float]]
             if answerable else float("nan"),
             "language_ok": sum(answer_language(p["answer"]) == c.lang for c, p in items) / len(items),
             "readable": sum(readable(p["answer"], c.lang) for c, p in items) / len(items),
+            # answers that state a number, date or code their cited passages do not carry
+            "wrong_facts": sum(bool(p.get("unsupported")) for _, p in items) / len(items),
         }
     return out
+
+
+# -- wrong facts stated ---------------------------------------------------------------------------
+# Independent of the answer path's own checks (answering.checks): a measurement must not share
+# the code whose failures it counts.
+_NUM = re.compile(r"(?<![\w.])\d+(?:[.,\u00a0\u202f ]\d{3})*(?:[.,]\d+)?(?![\w])")
+_CITE = re.compile(r"\[\d{1,2}\]")
+
+
+def _numbers(text: str) -> list[set[str]]:
+    """Each number of ``text`` as the set of its spellings (as written, without thousands
+    separators, without leading zeros)."""
+    from text.normalize import fold
+
+    out = []
+    for m in _NUM.finditer(fold(text)):
+        raw = re.sub(r"[\u00a0\u202f ]", "", m.group(0))
+        plain = re.sub(r"[.,](?=\d{3}\b)", "", raw)
+        out.append({raw, plain, plain.lstrip("0") or "0"})
+    return out
+
+
+def _cited_texts(d: dict) -> list[str]:
+    """The full text of every passage the answer cites (its quote where it was not retrieved)."""
+    by_chunk = {p.get("chunk_id"): p["text"] for p in d.get("passages", []) if p.get("chunk_id")}
+    return [by_chunk.get(c.get("chunk_id")) or c.get("quote", "") for c in d.get("citations", [])]
+
+
+def unsupported_facts(answer: str, question: str, cited: list[str]) -> list[str]:
+    """Numbers (dates included, part by part) and document codes an answer states that neither its
+    cited passages nor the question carry. A number given with a scale word in the source ("480
+    ألف", "480 nghìn") supports the answer's 480000."""
+    from text.codes import find_codes
+
+    body = _CITE.sub(" ", answer)
+    known = set().union(*(v for t in [*cited, question] for v in _numbers(t)))
+    bad = []
+    for spellings in _numbers(body):
+        if spellings & known:
+            continue
+        digits = max(spellings, key=len).replace(".", "").replace(",", "")
+        if any(digits.endswith(z) and digits[: -len(z)].lstrip("0") in known for z in ("000", "000000", "000000000")):
+            continue
+        bad.append(min(spellings, key=len))
+    given = [c for t in [*cited, question] for c in find_codes(t)]
+    bad += [c.display for c in find_codes(body) if not any(c.matches(g) or g.matches(c) for g in given)]
+    return bad
 
 
 def run_answer_eval(cases: list[Case], answer_fn: Callable, *, out: Path | None = None, progress=None) -> dict:
@@ -217,6 +285,7 @@ def run_answer_eval(cases: list[Case], answer_fn: Callable, *, out: Path | None 
     import statistics
 
     rows, ranks, preds, latencies = [], [], [], []
+    sink = _Sink(out)
     for case in cases:
         ans = answer_fn(case.question)
         d = ans.to_dict()
@@ -231,16 +300,15 @@ def run_answer_eval(cases: list[Case], answer_fn: Callable, *, out: Path | None 
             "mode": d["mode"], "model": d["model"], "prompt_version": d["prompt_version"],
             "checks": d["checks"], "timings": d["timings"],
         }
+        pred["unsupported"] = [] if d["abstained"] else unsupported_facts(
+            d["text"], case.question, _cited_texts(d))
         preds.append(pred)
+        sink.write(pred)
         rows.append((case, pred))
         latencies.append(d["timings"].get("total_ms", 0.0))
         if progress:
             progress(1)
-    if out:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        with open(out, "w", encoding="utf-8") as f:
-            for p in preds:
-                f.write(json.dumps(p, ensure_ascii=False) + "\n")
+    sink.close()
     lat = sorted(latencies)
     modes: dict[str, int] = {}
     for p in preds:
