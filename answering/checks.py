@@ -13,6 +13,7 @@ from core.rules import Rules, rule
 from text.codes import find_codes
 from text.dates import find_dates, without_known_dates
 from text.language import detect
+from text.lexicon import cue, folded
 from text.normalize import fold
 from text.numbers import ARABIC_DIGITS, NUMBER, find_numbers, join_thousands, word_numbers
 from text.scripts import ARABIC_WORD, arabic_share, mostly_arabic
@@ -146,9 +147,8 @@ def runaway_problem(answer: str) -> str | None:
 # A small model asked "who is ...?" answers with a plausible Vietnamese name. Names in a Latin-script
 # answer are checked against the sources by their consonant skeleton, which survives the
 # transliteration into Arabic ("Tô Lâm" / "تو لام": T L M; "Bùi Anh Tuấn" / "بوي آنه توان").
-_SURNAMES = set(("nguyen tran le pham hoang huynh phan vu vo dang bui do ho ngo duong ly dinh luong trinh "
-                 "mai to ha dao cao lam doan chu truong thai quach luu kieu la trieu").split())
-_TITLES = {"ong", "ba", "mr", "mrs", "ms", "dr"}  # "Ông Đỗ Văn Chiến": the name starts after the title
+_SURNAMES = folded("names", "surnames")  # text/lexicon, [names]
+_TITLES = folded("names", "titles")  # "Ông Đỗ Văn Chiến": the name starts after the title
 # Upper-case letters of Vietnamese (the range À-Ỹ also holds lower-case ones: "ông", "ủy").
 _UPPER = "".join(ch for ch in map(chr, range(0xC0, 0x1EFA)) if ch.isupper() and fold(ch).isascii())
 _CAP_WORD = rf"[A-Z{_UPPER}][a-zà-ỹđ]*"
@@ -219,14 +219,13 @@ _GROUNDING = ("numbers in no source", "document codes in no source", "names in n
               "nothing the question does not say")
 
 # A question answered by yes or no may rightly repeat its own words ("Có, Quy định 69 áp dụng …").
-_YES_NO = re.compile(r"^(?:is|are|was|were|do|does|did|can|could|may|must|should|has|have|had|will|would)\b"
-                     r"|\bkhong\s*\??\s*$|\bco phai\b|\bchua\s*\??\s*$|^هل(?!\w)")
+_YES_NO = (cue("question", "yes_no_start", anchor="start"), cue("question", "yes_no_end", anchor="end"))
 
 
 def says_nothing_new(answer: str, question: str, framing: str = "") -> bool:
     """Whether a reply to a question that is not a yes/no one says nothing but the question's own
     words (and the framing it was started with)."""
-    if _YES_NO.search(fold(question).strip()):
+    if any(c.search(question.strip()) for c in _YES_NO):
         return False
     said = set(terms(question)) | set(terms(framing))
     new = {t for t in terms(_MARKER.sub(" ", answer)) if "_" not in t} - said

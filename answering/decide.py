@@ -14,14 +14,14 @@ from retrieval.hybrid import HybridSearch, Passage
 from text.articles import ARTICLE_MENTION
 from text.codes import Code, find_codes
 from text.dates import find_dates
+from text.lexicon import cue
 from text.normalize import fold
 from text.quantities import states_quantity
 from text.relations import asks_issue
 
-# Questions asking for a calendar date and for an article's number (on fold()ed text).
-_CALENDAR = re.compile(r"\b(?:ngay nao|nam nao|thang nao|ngay thang nao|what date|which date|which year|what year|"
-                       r"which day|what day)\b|تاريخ|(?:اي|في اي) (?:عام|سنه|يوم|شهر)(?!\w)")
-_WHICH_ARTICLE = re.compile(r"\b(?:dieu nao|dieu may|which article|what article|in which article)\b|(?:اي|في اي) ماده(?!\w)")
+# Questions asking for a calendar date and for an article's number (text/lexicon, [question]).
+_CALENDAR = cue("question", "calendar")
+_WHICH_ARTICLE = cue("question", "which_article")
 # A year written on its own ("năm 2022", "of 2022"), not inside a date, a range or a code.
 _YEAR = re.compile(r"(?<![\d/.-])((?:19|20)\d{2})(?![\d/.-])")
 
@@ -220,12 +220,11 @@ def asked_kind(question: Question) -> str | None:
     question); an article's number for "which article"; a calendar date for "which day", "which
     year" or when a document was issued (a "when" about practice — "when does the cell meet?" —
     is answered by "monthly" or "within 7 days" as well)."""
-    folded = fold(question.text)
-    if question.expects == "number" or ASKS_NUMBER.search(folded):
+    if question.expects == "number" or ASKS_NUMBER.search(question.text):
         return "number"
-    if _WHICH_ARTICLE.search(folded):
+    if _WHICH_ARTICLE.search(question.text):
         return "article"
-    if question.expects == "date" and (_CALENDAR.search(folded) or asks_issue(question.text)):
+    if question.expects == "date" and (_CALENDAR.search(question.text) or asks_issue(question.text)):
         return "date"
     return None
 

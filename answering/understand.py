@@ -3,28 +3,22 @@ answer it expects and its own words — before anything is looked up."""
 
 from __future__ import annotations
 
-import re
-
 from answering.types import Question
 from core.rules import Rules, rule
 from text.articles import ARTICLE_MENTION
 from text.codes import code_mentions, find_codes
 from text.language import detect
+from text.lexicon import cue
 from text.normalize import fold
 from text.tokenize import terms
 from text.transliteration import places_in
 
 MAX_QUESTION_CHARS = 1000
-# What kind of answer the question asks for, by its question words (on fold()ed text): a date
-# ("khi nào", "bao giờ", "when", "متى"), a number ("bao nhiêu", "how many", "كم") or a person
-# ("ai", "who", "من هو").
-ASKS_NUMBER = re.compile(r"\b(?:bao nhieu|how many|how much|what percentage)\b|(?<!\w)كم(?!\w)")
-_EXPECTS = {
-    "date": re.compile(r"\b(?:khi nao|ngay nao|nam nao|thang nao|bao gio|thoi gian nao|when|what date|which year)\b"
-                       r"|متي|تاريخ"),
-    "number": ASKS_NUMBER,
-    "person": re.compile(r"\b(?:ai|who|whom)\b|(?<!\w)من (?:هو|هي|الذي|التي)(?!\w)"),
-}
+# What kind of answer the question asks for, by its question words (text/lexicon, [question]): a
+# date ("khi nào", "when", "متى"), a number ("bao nhiêu", "how many", "كم") or a person ("ai",
+# "who", "من هو").
+ASKS_NUMBER = cue("question", "number")
+_EXPECTS = {"date": cue("question", "date"), "number": ASKS_NUMBER, "person": cue("question", "person")}
 
 SEARCH_IN_WRITTEN_LANGUAGE = rule(
     "search-in-written-language", "understand",
@@ -40,9 +34,7 @@ def understand(question: str, lang: str | None, rules: Rules) -> Question:
     if rules.on(SEARCH_IN_WRITTEN_LANGUAGE) and (asked_in == "ar") != (lang == "ar"):
         search_lang = asked_in
     folded = fold(q)
-    expects = next((kind for kind, pattern in _EXPECTS.items() if pattern.search(folded)), None)
-    if expects is None and re.search(r"\bmấy\b", q.lower()):  # folded, "mấy" would be English "may"
-        expects = "number"
+    expects = next((kind for kind, words in _EXPECTS.items() if words.search(q)), None)
     return Question(text=q, lang=lang, search_lang=search_lang, codes=tuple(find_codes(q)),
                     articles=frozenset(ARTICLE_MENTION.findall(folded)), expects=expects,
                     content_terms=frozenset(content_terms(q)), places=frozenset(places_in(q)))

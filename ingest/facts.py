@@ -300,6 +300,10 @@ def _relation(sentence: str, mentions, selfs, own, cs: int, ce: int, voice: str,
         if before:
             _, subj, d1 = max(before, key=lambda b: b[0])
             objects = chain
+        elif len(chain) >= 2 and voice == "construct":
+            # "حلّت محلّ اللائحة 41 لاحقًا اللائحة 377", "In place of 47, Regulation 37 …": the
+            # document named right after "the place of" is the replaced one, the next one acts
+            (subj, d1), objects = chain[1], chain[:1]
         elif len(chain) >= 2 and _arabic(sentence[cs:ce]):
             # Arabic puts the verb first: verb, acting document, other document
             (subj, d1), objects = chain[0], chain[1:2]

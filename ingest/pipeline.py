@@ -43,7 +43,10 @@ SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".pdf", ".docx", ".html", ".ht
 #    cities a document names in the metadata.
 # 7: a chunk of English quoting a Vietnamese phrase is English (text.language); the place in a
 #    heading's place-and-date line is where the document was signed, not one it is about.
-PIPELINE_VERSION = 7
+# 8: language knowledge from text/lexicon; relations read with "the place of" phrases
+#    (construct: the document named next is the replaced one) and a verb a few words before the
+#    rest of its phrase ("وتحل الخطة 40 محل الخطة 12").
+PIPELINE_VERSION = 8
 
 
 @dataclass

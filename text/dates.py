@@ -5,18 +5,12 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from text.lexicon import entries, table
 from text.normalize import fold, fold_mapped
 
-_EN_MONTHS = {m: i for i, m in enumerate(
-    "january february march april may june july august september october november december".split(), 1)}
-_EN_MONTHS.update({k[:3]: v for k, v in list(_EN_MONTHS.items())})
-_AR_MONTHS = {
-    "يناير": 1, "فبراير": 2, "مارس": 3, "ابريل": 4, "مايو": 5, "يونيو": 6, "يوليو": 7,
-    "اغسطس": 8, "سبتمبر": 9, "اكتوبر": 10, "نوفمبر": 11, "ديسمبر": 12,
-    "كانون الثاني": 1, "شباط": 2, "اذار": 3, "نيسان": 4, "ايار": 5, "حزيران": 6, "تموز": 7,
-    "اب": 8, "ايلول": 9, "تشرين الاول": 10, "تشرين الثاني": 11, "كانون الاول": 12,
-}
-_MONTH_WORDS = "|".join(sorted(map(re.escape, list(_EN_MONTHS) + list(_AR_MONTHS)), key=len, reverse=True))
+# Month names of English and Arabic (both calendars' names), folded (text/lexicon, [months]).
+_MONTH_NUMBER = {k: int(v) for k, v in table("months", "names").items()}
+_MONTH_WORDS = "|".join(sorted(map(re.escape, _MONTH_NUMBER), key=len, reverse=True))
 
 _PATTERNS = [
     # ngay 18 thang 7 nam 2023 / 18/7/2023 / 18-07-2023 / 18.7.2023
@@ -33,7 +27,7 @@ _PATTERNS = [
 
 
 def _month(word: str) -> int | None:
-    return _EN_MONTHS.get(word) or _AR_MONTHS.get(word)
+    return _MONTH_NUMBER.get(word)
 
 
 def _iso(y: int, m: int, d: int | None) -> str | None:
@@ -113,8 +107,7 @@ def without_known_dates(text: str, known: set[str]) -> str:
     return MONTH_YEAR.sub(month, VI_DATE.sub(day, text))
 
 
-_MONTHS = {"en": "January February March April May June July August September October November December".split(),
-           "ar": "يناير فبراير مارس أبريل مايو يونيو يوليو أغسطس سبتمبر أكتوبر نوفمبر ديسمبر".split()}
+_MONTHS = {lang: entries("months", "display", (lang,)) for lang in ("en", "ar")}  # for display
 
 
 def format_date(iso: str, lang: str) -> str:

@@ -13,17 +13,17 @@ import unicodedata
 
 from text.codes import code_mentions
 from text.dates import date_mentions
+from text.lexicon import entries, table
 from text.normalize import ARABIC_DIGITS
 from text.numbers import NUMBER, join_thousands, word_numbers
 
 # An article, chapter or clause label and a list item's number: where, not how many.
 _LABEL = re.compile(r"\b(?:điều|dieu|article|art\.|chương|chuong|chapter|khoản|khoan|clause|điểm|diem|point|"
                     r"mục|muc|section)\s+\d+|(?:المادة|الفصل|البند|الفقرة)\s+\d+|^\s*\d{1,2}[.)]\s", re.I | re.M)
-# The scale or unit written after a number.
-_SCALE = re.compile(r"\s*(nghìn|ngàn|triệu|tỷ|thousand|million|billion|ألف|آلاف|ألفا|مليون|ملايين|مليار)(?!\w)", re.I)
-_FACTOR = {"nghìn": 3, "ngàn": 3, "thousand": 3, "ألف": 3, "آلاف": 3, "ألفا": 3,
-           "triệu": 6, "million": 6, "مليون": 6, "ملايين": 6, "tỷ": 9, "billion": 9, "مليار": 9}
-_PERCENT = re.compile(r"\s*(?:%|٪|phần trăm|percent|per cent|في المائة|في المئة|بالمائة|بالمئة)", re.I)
+# The scale written after a number, and percent words (text/lexicon, [quantities]).
+_FACTOR = {k: int(v) for k, v in table("quantities", "scale", fold_keys=False).items()}
+_SCALE = re.compile(rf"\s*({'|'.join(sorted(map(re.escape, _FACTOR), key=len, reverse=True))})(?!\w)", re.I)
+_PERCENT = re.compile(rf"\s*(?:%|٪|{'|'.join(map(re.escape, entries('quantities', 'percent')))})", re.I)
 
 
 def _masked(text: str) -> str:

@@ -14,6 +14,7 @@ from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 
+from text.lexicon import cue, table
 from text.normalize import fold, strip_vietnamese_diacritics
 from text.scripts import ARABIC_WORD
 
@@ -125,11 +126,10 @@ def annotate_places(text: str, lang: str) -> str:
     return text
 
 
-_LOCALITY = re.compile(r"\b(?:thanh pho|huyen|province|provincial|city|municipal|district)\b"
-                       r"|(?:مقاطعه|محافظه|مدينه|بمدينه|بمقاطعه|الاقليميه|هانوي)")
-# Other names of a province or city, as members and the sources write them (folded).
-_PLACE_ALIASES = {"hanoi": "ha noi", "هانوي": "ha noi", "saigon": "ho chi minh", "sai gon": "ho chi minh",
-                  "ha long": "quang ninh", "danang": "da nang", "دانانغ": "da nang", "دانانج": "da nang"}
+_LOCALITY = cue("places", "locality").folded
+# Other names of a province or city, as members and the sources write them (text/lexicon,
+# [places.aliases]): folded other name -> folded Vietnamese name.
+_PLACE_ALIASES = {k: fold(v).lower() for k, v in table("places", "aliases").items()}
 
 
 @lru_cache(maxsize=1)
