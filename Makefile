@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install models run review test test-fast test-all eval eval-answers eval-heldout eval-reference ablate bench bench-bot clean
+.PHONY: install models run review test test-fast test-all eval eval-answers eval-heldout eval-reference ablate ablate-heldout bench bench-bot clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -81,7 +81,12 @@ eval-reference: models
 # What each rule of the answer path is worth: all on, then each off (see README, "Rules").
 ablate: models
 	$(EVAL_ENV) $(PARTYBOT) ingest $(DEV_DOCS)
-	$(EVAL_ENV) $(PARTYBOT) eval $(DEV_SETS) --ablate --out var/eval/ablation.json
+	$(EVAL_ENV) $(PARTYBOT) eval $(DEV_SETS) --ablate $(CACHE_ARG) $(if $(RULES),--rules $(RULES)) --out var/eval/ablation.json
+
+# The same on the held-out part: which rules pay where nothing was tuned (report only).
+ablate-heldout: models
+	$(HELDOUT_ENV) $(PARTYBOT) ingest $(HELDOUT_DOCS)
+	$(HELDOUT_ENV) $(PARTYBOT) eval $(HELDOUT_SETS) --ablate $(CACHE_ARG) $(if $(RULES),--rules $(RULES)) --out var/eval/ablation-heldout.json
 
 bench: models
 	$(VENV)/bin/python scripts/bench_retrieval.py

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from text.codes import Code, code_mentions, only_fit
 from text.dates import date_mentions
 from text.normalize import fold, fold_mapped
-from text.relations import ABOUT, EFFECT, ISSUED, PASSIVE_BEFORE, SIGNING, cues, self_mentions
+from text.relations import ABOUT, EFFECT, ISSUED, PASSIVE_BEFORE, SIGNING, cues, opening_self, passive_aux, self_mentions
 from text.terminology import bodies_in
 from text.transliteration import places_in
 
@@ -168,7 +168,9 @@ def _sentence_facts(text: str, s0: int, s1: int, own: Code | None, known: list[C
         seen_spans.add((start, end))
         resolved, doubt = _resolve(code, known)
         mentions.append((start, end, resolved, doubt))
-    selfs = spans(self_mentions(folded)) if own else []
+    selfs = spans(self_mentions(folded, own.type)) if own else []
+    if own and (opening := opening_self(folded, own.type)):
+        selfs += spans([opening])
     dates = date_mentions(sentence)
     out: list[Fact] = []
 
@@ -188,7 +190,13 @@ def _sentence_facts(text: str, s0: int, s1: int, own: Code | None, known: list[C
         if about:
             fact(code, "about", about, 0.7 - doubt)
 
-    relation_cues = [(where[s], where[e - 1] + 1, kind, voice, weak) for s, e, kind, voice, weak in cues(folded)]
+    # an active verb after a passive auxiliary ("đã được Chính phủ sửa đổi … bằng") is passive,
+    # and what stands between them is the agent
+    relation_cues = []
+    for s, e, kind, voice, weak in cues(folded):
+        aux = passive_aux(folded[:s]) if voice == "active" else None
+        relation_cues.append((where[s], where[e - 1] + 1, kind, "passive" if aux is not None else voice, weak,
+                              where[aux] if aux is not None else None))
     free_dates = [d for d in dates if d[0] not in attached]
     relation_starts = [cs for cs, *_ in relation_cues]
     for vs, ve in spans((m.start(), m.end()) for m in ISSUED.finditer(folded)):
@@ -219,8 +227,8 @@ def _sentence_facts(text: str, s0: int, s1: int, own: Code | None, known: list[C
                 fact(code, "effective", later[0][2], confidence)
 
     dated = {f.code for f in out if f.kind == "issued"}
-    for cs, ce, kind, voice, weak in relation_cues:
-        for a, b, c in _relation(sentence, mentions, selfs, own, cs, ce, voice, weak):
+    for cs, ce, kind, voice, weak, aux in relation_cues:
+        for a, b, c in _relation(sentence, mentions, selfs, own, cs, ce, voice, weak, aux):
             out.append(Fact(a.key, kind, b.key, s0, s1, c))
             # a document acts when it is issued: "وفي عام 2024 عدّلت اللائحة 114-QĐ/TW …"
             when = [iso for ds, _, iso in free_dates] or ["".join(y) for y in _YEAR.findall(folded)]
@@ -275,8 +283,10 @@ def _issue_subject(mentions, selfs, vs: int, ve: int, own: Code | None, passive:
     return _before(mentions, selfs, vs, own, unsaid=False)
 
 
-def _relation(sentence: str, mentions, selfs, own, cs: int, ce: int, voice: str, weak: bool):
-    """(acting code, other code, confidence) for the relation verb at cs..ce."""
+def _relation(sentence: str, mentions, selfs, own, cs: int, ce: int, voice: str, weak: bool,
+              aux: int | None = None):
+    """(acting code, other code, confidence) for the relation verb at cs..ce; ``aux``: where a
+    passive auxiliary before it starts (its agent may stand between them)."""
     if any(s <= cs < e for s, e, _, _ in mentions):
         return []  # the verb is part of a code's name ("Hướng dẫn số 05-HD/…")
     after = [(s, e, code, doubt) for s, e, code, doubt in mentions if s >= ce]
@@ -291,6 +301,10 @@ def _relation(sentence: str, mentions, selfs, own, cs: int, ce: int, voice: str,
     penalty = 0.2 if weak else 0.0
     out = []
     if voice == "passive":
+        agent = [(code, doubt) for s, e, code, doubt in mentions if aux is not None and aux <= s and e <= cs]
+        if aux is not None and agent and not chain:  # "X được Y thay thế": Y between the auxiliary and the verb
+            before = [b for b in before if b[0] <= aux]
+            chain = agent[:1]
         if not before or not chain:
             return []
         _, obj, d1 = max(before, key=lambda b: b[0])
@@ -307,8 +321,11 @@ def _relation(sentence: str, mentions, selfs, own, cs: int, ce: int, voice: str,
         elif len(chain) >= 2 and _arabic(sentence[cs:ce]):
             # Arabic puts the verb first: verb, acting document, other document
             (subj, d1), objects = chain[0], chain[1:2]
-        elif chain and own is not None:
-            subj, d1, objects = own, 0.3, chain  # "وحلّت محل اللائحة 105": the subject left unsaid
+        elif chain and own is not None and not sentence[:cs].strip(" \t\n\"'«(-–\u0648\u0641"):
+            # a sentence opening with the verb, its subject dropped ("وحلّت محل اللائحة 105"): the
+            # document itself; a subject left unsaid anywhere else ("Sau 5 năm thực hiện Nghị quyết
+            # 18", "Lần sửa đổi đó …") is not read: a relation needs both documents named
+            subj, d1, objects = own, 0.3, chain
         else:
             return []
         out += [(subj, obj, 0.9 - d1 - d - penalty) for obj, d in objects]

@@ -1,9 +1,9 @@
 """What each rule is worth: the evaluation run once with every rule on, then once with each rule
 off (`partybot eval FILE... --ablate`).
 
-The model's replies are memoised for the whole ablation (same prompt, same reply), so a
-difference between two runs is the rule's doing, not the model's sampling; only the prompts a
-rule changes are generated anew.
+The model's replies are memoised for the whole ablation (same prompt, same reply), in memory or
+in the ``--reply-cache`` file, so a difference between two runs is the rule's doing, not the
+model's sampling; only the prompts a rule changes are generated anew.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ METRICS = [
     ("answers", "fact_recall", "facts", True), ("answers", "citation_acc", "citation", True),
     ("answers", "abstention_acc", "abstention", True), ("answers", "false_abstention", "false abst.", False),
     ("answers", "language_ok", "language", True), ("answers", "readable", "readable", True),
+    ("answers", "wrong_facts", "wrong facts", False),
 ]
 
 
@@ -33,7 +34,7 @@ def ablate(cases: list[Case], answerer, *, rules: list[Rule] | None = None, out:
     from langchain_core.globals import get_llm_cache, set_llm_cache
 
     previous = get_llm_cache()
-    set_llm_cache(InMemoryCache())
+    set_llm_cache(previous or InMemoryCache())  # a reply cache on disk (--reply-cache) serves as well
     try:
         if progress:
             progress("all rules on")

@@ -178,13 +178,14 @@ def cmd_eval(args, settings: Settings) -> int:
 
 def cmd_eval_facts(args, settings: Settings) -> int:
     """The relations and issue dates read at ingest against those the documents state."""
-    from partybot.facts_eval import evaluate, report
+    from partybot.facts_eval import evaluate, registry_from_files, report
     from retrieval.registry import registry_of
     from vectorstore.catalog import Catalog
 
     try:
-        result = evaluate(registry_of(Catalog(settings.catalog_path)), [Path(f) for f in args.relations],
-                          [Path(f) for f in args.codes or []])
+        registry = (registry_from_files([Path(d) for d in args.docs]) if args.docs
+                    else registry_of(Catalog(settings.catalog_path)))
+        result = evaluate(registry, [Path(f) for f in args.relations], [Path(f) for f in args.codes or []])
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -208,7 +209,7 @@ def _ablate(args, cases, services) -> int:
     result = ablate(cases, answerer, rules=[known[n] for n in names],
                     out=Path(args.out) if args.out else None,
                     progress=lambda what: print(f"  run: {what}", file=sys.stderr, flush=True))
-    print("What each rule adds (all rules on minus that rule off; ar/vi/en; for false abstention, "
+    print("What each rule adds (all rules on minus that rule off; ar/vi/en; for false abstention and wrong facts, "
           "the drop; positive = the rule helps):\n")
     print(table(result))
     return 0
@@ -380,6 +381,8 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("relations", nargs="+", metavar="RELATIONS.jsonl")
     f.add_argument("--codes", nargs="*", metavar="CODES.jsonl", help="gold issue dates")
     f.add_argument("--details", action="store_true", help="list every wrong or missed relation and date")
+    f.add_argument("--docs", nargs="*", metavar="FOLDER",
+                   help="read these folders' .md/.txt files as ingest would, instead of the index (no model)")
     f.set_defaults(func=cmd_eval_facts)
 
     sub.add_parser("chat", help="interactive terminal chat").set_defaults(func=cmd_chat)

@@ -24,6 +24,16 @@ from retrieval.registry import Registry
 from text.codes import find_codes
 
 
+def registry_from_files(folders: list[Path]) -> Registry:
+    """The registry of text files read as ingest reads them, without an index or a model (for
+    measuring a change to the reading in seconds)."""
+    from ingest.pipeline import prepare
+
+    docs = [prepare(p.read_text(encoding="utf-8"), str(p)).doc
+            for folder in folders for p in sorted(Path(folder).glob("*")) if p.suffix in (".md", ".txt")]
+    return Registry.from_documents(docs, {})
+
+
 def _read_jsonl(paths: list[Path]) -> list[dict]:
     out = []
     for path in paths:
@@ -74,7 +84,7 @@ def evaluate(registry: Registry, relation_files: list[Path], code_files: list[Pa
         "gold_relations": len(gold), "found_relations": len(found), "correct": len(hits),
         "precision": len(hits) / len(found) if found else float("nan"),
         "recall": len(hits) / len(gold) if gold else float("nan"),
-        "reversed": len(reversed_), "wrong": [list(t) for t in wrong],
+        "reversed": len(reversed_), "wrong": [[*t, found[t]] for t in wrong],
         "missed": [list(t) for t in sorted(gold - set(found))],
         "dated_codes": len(dates), "dates_right": date_right, "dates_missing": date_missing,
         "dates_wrong": date_wrong,
@@ -89,7 +99,7 @@ def report(result: dict, *, details: bool) -> str:
         f"{len(result['dates_wrong'])} wrong, {result['dates_missing']} not read",
     ]
     if details:
-        lines += [f"  wrong relation: {' '.join(t)}" for t in result["wrong"]]
+        lines += [f"  wrong relation: {' '.join(t[:3])}  ← {t[3][:160]!r}" for t in result["wrong"]]
         lines += [f"  missed relation: {' '.join(t)}" for t in result["missed"]]
         lines += [f"  wrong date: {k} read {got}, stated {', '.join(want)}" for k, got, want in result["dates_wrong"]]
     return "\n".join(lines)

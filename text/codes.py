@@ -18,23 +18,25 @@ from text.scripts import is_arabic
 # Folded (ASCII, lower-case) type abbreviation -> display form.
 TYPES = {
     "nq": "NQ", "qd": "QĐ", "qdi": "QĐi", "ct": "CT", "kl": "KL", "ctr": "CTr", "hd": "HD", "tb": "TB",
-    "qc": "QC", "kh": "KH", "bc": "BC", "ttr": "TTr", "cv": "CV", "ql": "QL",
+    "qc": "QC", "kh": "KH", "bc": "BC", "ttr": "TTr", "cv": "CV", "ql": "QL", "tt": "TT", "da": "ĐA",
 }
 
 # Words that name a document type, in the three languages (folded forms).
 _TYPE_WORDS: dict[str, tuple[str, ...]] = {
     "nghi quyet": ("NQ",), "quy dinh": ("QĐ",), "quyet dinh": ("QĐ",), "chi thi": ("CT",),
     "ket luan": ("KL",), "chuong trinh": ("CTr",), "huong dan": ("HD",), "thong bao": ("TB",),
-    "quy che": ("QC",), "ke hoach": ("KH",),
+    "quy che": ("QC",), "ke hoach": ("KH",), "thong tri": ("TT",), "de an": ("ĐA",),
     "resolution": ("NQ",), "regulation": ("QĐ",), "reg": ("QĐ",), "decision": ("QĐ",), "directive": ("CT",),
     "conclusion": ("KL",), "programme": ("CTr",), "program": ("CTr",), "guideline": ("HD",),
-    "guidance": ("HD",), "instruction": ("HD",), "notice": ("TB",), "plan": ("KH",),
+    "guidance": ("HD",), "instruction": ("HD",), "notice": ("TB",), "plan": ("KH",), "circular": ("TT",),
+    "project": ("ĐA",), "scheme": ("ĐA",),
     # Arabic, after folding (ة -> ه, أ -> ا); "قرار" translates both resolution and decision.
     "القرار": ("NQ", "QĐ"), "قرار": ("NQ", "QĐ"), "اللائحه": ("QĐ",), "لائحه": ("QĐ",),
     "اللوائح": ("QĐ",), "اللايحه": ("QĐ",), "لايحه": ("QĐ",),
     "التوجيه": ("CT",), "توجيه": ("CT",), "التوجيهات": ("CT",),
     "الاستنتاج": ("KL",), "استنتاج": ("KL",), "الخلاصه": ("KL",), "البرنامج": ("CTr",),
-    "برنامج": ("CTr",), "التعليمات": ("HD",), "الخطه": ("KH",), "خطه": ("KH",),
+    "برنامج": ("CTr",), "التعليمات": ("HD",), "الخطه": ("KH",), "خطه": ("KH",), "التعميم": ("TT",),
+    "تعميم": ("TT",), "المشروع": ("ĐA",),
 }
 
 
@@ -92,8 +94,20 @@ class Code:
         return self.display
 
 
-def _base_type(t: str) -> str:
+def base_type(t: str) -> str:
     return "QĐ" if t == "QĐi" else t
+
+
+_base_type = base_type
+
+
+def types_named(folded_phrase: str) -> set[str]:
+    """The document types the type words of a folded phrase name ("quy dinh nay": {"QĐ"})."""
+    found: set[str] = set()
+    for word in re.findall(r"\w+(?:\s\w+)?", folded_phrase):
+        for w in (word, *word.split()):
+            found |= set(_TYPE_WORDS.get(w, ()))
+    return found
 
 
 def _is_year(n: int) -> bool:

@@ -14,6 +14,7 @@ import re
 from functools import lru_cache
 
 from text.lexicon import GAP, cue, entries, folded
+from text.codes import base_type, types_named
 from text.normalize import fold
 
 RELATIONS = ("replaces", "amends", "implements")
@@ -62,8 +63,67 @@ def cues(folded: str) -> list[tuple[int, int, str, str, bool]]:
     return [(m.start(1), m.end(1), *table[m.group(1)], m.group(1) in WEAK) for m in pattern.finditer(folded)]
 
 
-def self_mentions(folded: str) -> list[tuple[int, int]]:
-    return [(m.start(), m.end()) for m in _SELF.finditer(folded)]
+def opening_self(folded_sentence: str, own_type: str) -> tuple[int, int] | None:
+    """A sentence opening with the bare type word of the document's own type ("Chỉ thị được ban
+    hành nhằm …", "The regulation replaces …", "اللائحة حلت …"), no code after it: the document
+    itself, as news writes about the one document it is about."""
+    words = list(re.finditer(r"\w+", folded_sentence[:60]))
+    if not words or folded_sentence[:words[0].start()].strip():
+        return None
+    skip = 1 if words[0].group(0) in ("the", "this") else 0
+    for n in (1, 2):
+        if len(words) < skip + n:
+            break
+        start, end = words[0].start(), words[skip + n - 1].end()
+        named = types_named(folded_sentence[words[skip].start():end])
+        if named:
+            fits = base_type(own_type) in {base_type(t) for t in named}
+            coded = re.match(r"\s*(?:so|no\.?|رقم)?\s*\d", folded_sentence[end:])
+            return (start, end) if fits and not coded else None
+    return None
+
+
+def self_mentions(folded: str, own_type: str | None = None) -> list[tuple[int, int]]:
+    """"Quy định này", "this regulation", "the new resolution": where the text names itself. With
+    ``own_type`` (the document's own code's type), only the mentions whose type word fits it ("Kế
+    hoạch này" in a regulation's summary is a plan it speaks of, not itself); "văn bản này", "this
+    document" fit any."""
+    out = []
+    for m in _SELF.finditer(folded):
+        named = types_named(m.group(0))
+        if own_type is None or not named or base_type(own_type) in {base_type(t) for t in named}:
+            out.append((m.start(), m.end()))
+    return out
+
+
+# "được", "was", "تم" shortly before an active verb ("đã được Chính phủ sửa đổi … bằng …",
+# "was later amended by"): the verb is passive.
+_PASSIVE_AUX = cue("relation", "passive_before").folded
+_CLAUSE_BREAK = re.compile(r"[,;،؛]|\b(?:va|and|nhung|but)\b|(?<!\w)و(?=\s)")
+
+
+def passive_aux(folded_before: str, reach: int = 60) -> int | None:
+    """Where a passive auxiliary starts in the last clause of the ``reach`` characters before a
+    verb (``folded_before`` ends at the verb), or None. Between the auxiliary and the verb may
+    stand the agent: "262-QĐ/TW cũng được Quy định số 296-QĐ/TW, ngày 30/5/2025 thay thế"."""
+    start = max(0, len(folded_before) - reach)
+    window = folded_before[start:]
+    # a date's commas are not clause breaks ("Quy định số 296, ngày 30/5/2025 thay thế")
+    breaks = [m.end() for m in _CLAUSE_BREAK.finditer(window) if not re.match(r"\s*(?:ngay|ngày)\b", window[m.end():])]
+    tail_at = breaks[-1] if breaks else 0
+    found = list(_PASSIVE_AUX.finditer(window, tail_at))
+    if not found:
+        return None
+    between = window[found[-1].end():]
+    # the auxiliary is the verb's when only a short agent ("Chính phủ") or a document (its code,
+    # date, issuer) stands between them, and no other verb ("được ban hành nhằm thực hiện …")
+    if ISSUED.search(between) or (len(between.strip()) > 14 and not re.search(r"\d", between)):
+        return None
+    return start + found[-1].start()
+
+
+def passive_before(folded_before: str) -> bool:
+    return passive_aux(folded_before, 30) is not None
 
 
 # -- questions ----------------------------------------------------------------------------------
