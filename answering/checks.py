@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Callable
 
 from core.rules import Rules, rule
-from text.codes import find_codes
+from text.codes import find_codes, parse_key
 from text.dates import find_dates, without_known_dates
 from text.language import detect
-from text.lexicon import cue, folded
+from text.lexicon import cue
+from text.names import latin_names
 from text.normalize import fold
 from text.numbers import ARABIC_DIGITS, NUMBER, find_numbers, join_thousands, word_numbers
-from text.scripts import ARABIC_WORD, arabic_share, mostly_arabic
+from text.scripts import ARABIC_WORD, arabic_share, foreign_letters, mostly_arabic
 from text.scripts import arabic_runs as _arabic_runs
 from text.tokenize import terms
 from text.transliteration import arabic_skeleton, latin_skeleton, near
@@ -147,20 +149,11 @@ def runaway_problem(answer: str) -> str | None:
 # A small model asked "who is ...?" answers with a plausible Vietnamese name. Names in a Latin-script
 # answer are checked against the sources by their consonant skeleton, which survives the
 # transliteration into Arabic ("Tô Lâm" / "تو لام": T L M; "Bùi Anh Tuấn" / "بوي آنه توان").
-_SURNAMES = folded("names", "surnames")  # text/lexicon, [names]
-_TITLES = folded("names", "titles")  # "Ông Đỗ Văn Chiến": the name starts after the title
-# Upper-case letters of Vietnamese (the range À-Ỹ also holds lower-case ones: "ông", "ủy").
-_UPPER = "".join(ch for ch in map(chr, range(0xC0, 0x1EFA)) if ch.isupper() and fold(ch).isascii())
-_CAP_WORD = rf"[A-Z{_UPPER}][a-zà-ỹđ]*"
-_NAME = re.compile(rf"\b{_CAP_WORD}(?:\s+{_CAP_WORD}){{1,3}}\b")
-
 
 def unsupported_names(answer: str, evidence: list[str], question: str) -> list[str]:
     """People's names (a Vietnamese surname and one to three more capitalised words) that the
     question does not contain and no source gives, in Latin letters or transliterated into Arabic."""
-    found = [m.group(0).split() for m in _NAME.finditer(_MARKER.sub(" ", answer))]
-    found = [words[1:] if fold(words[0]) in _TITLES and len(words) > 2 else words for words in found]
-    names = [" ".join(words) for words in found if fold(words[0]) in _SURNAMES]
+    names = latin_names(_MARKER.sub(" ", answer))
     if not names:
         return []
     latin = fold(" ".join([*evidence, question])).lower()
@@ -187,19 +180,61 @@ SAYS_SOMETHING = rule(
     "a reply to a what/who/when question that adds no word to the question's own (\"the 25 "
     "manifestations listed in Directive 24 are [1].\") has found nothing to say")
 CITATION = rule("check-citation", "check", "an answer that cites no given source cannot be verified")
+SCRIPT = rule("check-script", "check",
+              "a reader cannot use letters of a script they do not read (Han characters or Arabic words "
+              "in a Vietnamese or English answer); only «quotes» may carry the source's own script")
+CITED = rule("check-cited-sources", "check",
+             "every number, date, code and name an answer states is in a passage it cites, not only in "
+             "some passage it was given: a figure from one source cited to another is a wrong fact")
+
+
+def script_problem(answer: str, lang: str) -> str | None:
+    """Letters of a script the reader does not read, outside «quotes»."""
+    bad = foreign_letters(_GUILLEMETS.sub(" ", answer), lang)
+    return f"letters of another script: {bad[:20]}" if bad else None
+
+
+RELATIONS = rule("check-relations", "check",
+                 "a relation an answer states between two documents (replaces, amends, implements) exists "
+                 "in the registry in the same direction: \"377 was replaced by 41\" where the sources say "
+                 "the opposite is a wrong fact")
+
+
+def unstated_relations(answer: str, known: Callable[[str, str, str], bool]) -> list[str]:
+    """Relations the answer states, read as ingest reads documents (``ingest.facts``), that
+    ``known(code_key, kind, other_key)`` does not confirm."""
+    from ingest.facts import document_facts
+
+    bad = []
+    for f in document_facts(_MARKER.sub(" ", answer), None):
+        if f.kind in ("replaces", "amends", "implements") and not known(f.code, f.kind, f.value):
+            bad.append(f"{parse_key(f.code).display} {f.kind} {parse_key(f.value).display}")
+    return bad
+
+
+def cited_evidence(answer: str, per_source: list[str]) -> list[str] | None:
+    """The texts of the sources the answer's markers cite (None when it cites none)."""
+    used = [n for n in dict.fromkeys(markers(answer)) if 1 <= n <= len(per_source)]
+    return [per_source[n - 1] for n in used] or None
 
 
 def check(answer: str, *, lang: str, evidence: list[str], question: str, n_sources: int,
-          rules: Rules | None = None, framing: str = "") -> list[str]:
+          rules: Rules | None = None, framing: str = "", per_source: list[str] | None = None,
+          relation_known: Callable[[str, str, str], bool] | None = None) -> list[str]:
     """The reply's problems. ``framing``: the words the reply was started with (the prefill),
-    which say nothing of their own."""
+    which say nothing of their own. ``per_source``: each numbered source's text (what a marker
+    [n] cites); with CITED on, what the reply states is checked against the sources it cites."""
     rules = rules or Rules()
     problems = []
+    if per_source is not None and rules.on(CITED):
+        evidence = cited_evidence(answer, per_source) or evidence
     if rules.on(RUNAWAY) and (p := runaway_problem(answer)):
         if not answer.strip():
             return [p]
         problems.append(p)  # what a looping answer states is still checked (see ``ungrounded``)
     elif rules.on(LANGUAGE) and (p := language_problem(answer, lang)):
+        problems.append(p)
+    if rules.on(SCRIPT) and (p := script_problem(answer, lang)):
         problems.append(p)
     if rules.on(NUMBERS) and (bad := unsupported_numbers(answer, evidence, question)):
         problems.append("numbers in no source: " + ", ".join(bad[:5]))
@@ -207,6 +242,8 @@ def check(answer: str, *, lang: str, evidence: list[str], question: str, n_sourc
         problems.append("document codes in no source: " + ", ".join(bad[:5]))
     if lang != "ar" and rules.on(NAMES) and (bad := unsupported_names(answer, evidence, question)):
         problems.append("names in no source: " + ", ".join(bad[:5]))
+    if relation_known is not None and rules.on(RELATIONS) and (bad := unstated_relations(answer, relation_known)):
+        problems.append("relations in no source: " + ", ".join(bad[:3]))
     if rules.on(SAYS_SOMETHING) and not problems and says_nothing_new(answer, question, framing):
         problems.append("nothing the question does not say")
     valid = [n for n in markers(answer) if 1 <= n <= n_sources]
@@ -216,7 +253,7 @@ def check(answer: str, *, lang: str, evidence: list[str], question: str, n_sourc
 
 
 _GROUNDING = ("numbers in no source", "document codes in no source", "names in no source", "no valid citation marker",
-              "nothing the question does not say")
+              "nothing the question does not say", "relations in no source")
 
 # A question answered by yes or no may rightly repeat its own words ("Có, Quy định 69 áp dụng …").
 _YES_NO = (cue("question", "yes_no_start", anchor="start"), cue("question", "yes_no_end", anchor="end"))

@@ -12,9 +12,10 @@ from answering.understand import ASKS_NUMBER
 from core.rules import Rules, rule
 from retrieval.hybrid import HybridSearch, Passage
 from text.articles import ARTICLE_MENTION
-from text.codes import Code, find_codes
+from text.codes import Code, parse_key
 from text.dates import find_dates
 from text.lexicon import cue
+from text.names import names_person
 from text.normalize import fold
 from text.quantities import states_quantity
 from text.relations import asks_issue
@@ -22,6 +23,9 @@ from text.relations import asks_issue
 # Questions asking for a calendar date and for an article's number (text/lexicon, [question]).
 _CALENDAR = cue("question", "calendar")
 _WHICH_ARTICLE = cue("question", "which_article")
+_SIGNED = cue("question", "signed")
+# An issue date read this surely (written next to the code, or a heading's) tells documents apart.
+DATED = 0.75
 # A year written on its own ("năm 2022", "of 2022"), not inside a date, a range or a code.
 _YEAR = re.compile(r"(?<![\d/.-])((?:19|20)\d{2})(?![\d/.-])")
 
@@ -58,9 +62,13 @@ OWN_WORDS_PICK = rule(
     "of them picks that one (\"09-NQ/TU of 2022 of Quang Ninh\")")
 ASKED_KIND = rule(
     "asked-kind-in-evidence", "decide",
-    "a question asking how many, which article or which day is answered from the passages that "
-    "give a number, an article or a date, and refused when none does: passages on its topic that "
-    "give none do not hold its answer")
+    "a question asking how many, which article, which day or who signed is answered from the "
+    "passages that give a number, an article, a date or a person's name, and refused when none does: "
+    "passages on its topic that give none do not hold its answer")
+YEAR_IN_EVIDENCE = rule(
+    "year-in-evidence", "decide",
+    "a question about a given year (\"how many joined in 2023?\") is refused when no document found "
+    "mentions that year: another year's figures or events are not its answer")
 QUOTE_SAME_LANGUAGE = rule(
     "quote-same-language", "decide",
     "with the local model, a question in the language of its best source is answered by quoting "
@@ -90,6 +98,8 @@ class Decide:
         missing = self.missing_place(question, found) if rules.on(PLACE_IN_SOURCES) else None
         if missing:
             return Decision("abstain", "place not in sources", missing=missing)
+        if rules.on(YEAR_IN_EVIDENCE) and (year := self.missing_year(question, found)):
+            return Decision("abstain", "year not in sources", missing=year)
         passages = list(found.passages)
         if rules.on(NAMED_IN_EVIDENCE):
             passages = self.about_named(question, passages)
@@ -134,6 +144,22 @@ class Decide:
             mentioned |= places
         missing = sorted(question.places - mentioned)
         return missing[0] if missing and not (question.places & mentioned) else None
+
+    def missing_year(self, question: Question, found: Found) -> str | None:
+        """A year the question gives (outside its codes and full dates) that no passage found
+        mentions and no document found is dated by."""
+        years = set(_YEAR.findall(question.text)) - {d[:4] for d in find_dates(question.text)}
+        if not years:
+            return None
+        seen = {y for p in found.passages for y in _YEAR.findall(p.text)}
+        seen |= {d[:4] for p in found.passages for d in find_dates(p.text)}
+        registry = self.search.registry()
+        for doc in {p.doc_id for p in found.passages}:
+            own = (self.search.document(doc).meta or {}).get("own_code") if self.search.document(doc) else None
+            for record in (registry.find(parse_key(own)) if own else []):
+                seen |= {v[:4] for v, _ in record.values("issued")}
+        missing = sorted(years - seen)
+        return missing[0] if missing and not (years & seen) else None
 
     def _places_of(self, doc_id: str) -> set[str] | None:
         """The places a document is about, as read at ingest (None: no such document, or one
@@ -189,29 +215,22 @@ class Decide:
 
     def ambiguity(self, qcodes: tuple[Code, ...]) -> list[dict]:
         """Documents that a fully written code in the question names, when they are different
-        documents (told apart by the date written next to the code)."""
+        documents: the registry dates the code's issue in different years, each date read where
+        it is written next to the code or in a heading (ingest.facts). Many pages about one
+        regulation are one regulation, and a date written near a code may be another one's."""
+        registry = self.search.registry()
         found: list[dict] = []
         for q in (c for c in qcodes if c.issuer):
-            per_doc: dict[str, dict] = {}
-            for p in self.search.passages_with_code(q):
-                for m in re.finditer(re.escape(str(q.number)), p.text):
-                    window = p.text[m.start(): m.start() + 90]
-                    if not any(q.matches(c) for c in find_codes(p.text[max(0, m.start() - 30): m.end() + 15])):
-                        continue
-                    dates = find_dates(window)
-                    entry = per_doc.setdefault(p.doc_id, {"doc_id": p.doc_id, "chunk_id": p.chunk_id,
-                                                          "code": q.display, "date": None, "quote": ""})
-                    if dates and not entry["date"]:
-                        start = max(0, p.text.rfind(" ", 0, max(0, m.start() - 60)))
-                        entry.update(date=dates[0], chunk_id=p.chunk_id,
-                                     quote=p.text[start: m.start() + 150].strip())
-            dated = [e for e in per_doc.values() if e["date"]]
-            if len({e["date"][:4] for e in dated}) >= 2:
-                for e in sorted(dated, key=lambda e: e["date"]):
-                    doc = self.search.document(e["doc_id"])
-                    e["source"] = doc.source if doc else ""
-                    e["title"] = doc.title if doc else None
-                    found.append(e)
+            for record in registry.find(q):
+                dated: dict[str, tuple[str, object]] = {}
+                for value, ev in record.values("issued"):
+                    if ev.confidence >= DATED and len(value) == 10:
+                        dated.setdefault(value[:4], (value, ev))
+                if len(dated) < 2:
+                    continue
+                for _, (value, ev) in sorted(dated.items()):
+                    found.append({"doc_id": ev.doc_id, "chunk_id": ev.chunk_id, "code": record.code.display,
+                                  "date": value, "quote": ev.quote, "source": ev.source, "title": ev.title})
         return found
 
 
@@ -226,6 +245,8 @@ def asked_kind(question: Question) -> str | None:
         return "article"
     if question.expects == "date" and (_CALENDAR.search(question.text) or asks_issue(question.text)):
         return "date"
+    if question.expects == "person" and _SIGNED.search(question.text):
+        return "person"  # "who signed": a name (a body or a role answers other "who" questions)
     return None
 
 
@@ -238,4 +259,6 @@ def gives(kind: str | None, text: str) -> bool:
         return states_quantity(text)
     if kind == "article":
         return bool(ARTICLE_MENTION.search(fold(text)))
+    if kind == "person":
+        return names_person(text)
     return True

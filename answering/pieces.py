@@ -54,7 +54,9 @@ def checked_translation(sentence: str, lang: str, translate: Translate | None) -
         return None
     if (not out or len(out) > 3 * len(sentence) + 60 or not readable_by(out, lang)
             or (lang != "ar" and detect(out) != lang) or checks.says_not_in_sources(out)
-            or checks.unsupported_numbers(out, [sentence], "")):
+            or checks.script_problem(out, lang) or checks.unsupported_numbers(out, [sentence], "")
+            or checks.unsupported_codes(out, [sentence], "")
+            or (lang != "ar" and checks.unsupported_names(out, [sentence], ""))):
         return None
     return out
 

@@ -147,12 +147,15 @@ class Answerer:
             yield StreamEvent("final", answer=run.make(quote.digest_answer(question, decision)))
             return
         if decision.compose in ("quote", "extractive"):
-            mode = decision.compose
-            yield StreamEvent("final", answer=run.make(quote.quote_answer(question, decision, rules, mode)))
+            picked = quote.pick_sentences(question, decision, rules)
+            draft = (quote.quote_answer(question, decision, rules, decision.compose, picked=picked)
+                     if picked or decision.ambiguous else None)
+            yield StreamEvent("final", answer=run.make(draft) if draft else run.refusal("quote-not-answering"))
             return
         chat = await asyncio.to_thread(resolve_chat, self.backend)
         if chat is None:
-            yield StreamEvent("final", answer=run.make(run.quoted("extractive", None)))
+            draft = run.quoted("extractive", None)
+            yield StreamEvent("final", answer=run.make(draft) if draft else run.refusal("quote-not-answering"))
             return
         purposes = ("answer", "strict") if rules.on(STRICT_RETRY) else ("answer",)
         llm_down = False
@@ -238,8 +241,10 @@ class _Run:
             self.trace.append({"stage": "check", "purpose": purpose, "model_says": "not in sources"})
             return self.refusal(f"llm-{purpose}-not-in-sources")
         evidence = list(d.excerpts) + [p.text for p in d.sources]
+        per_source = [f"{x}\n{p.text}" for x, p in zip(d.excerpts, d.sources)]
         found = checks.check(raw, lang=q.lang, evidence=evidence, question=q.text, n_sources=len(d.sources),
-                             rules=self.a.rules, framing=load_prompt(purpose, q.lang).prefill)
+                             rules=self.a.rules, framing=load_prompt(purpose, q.lang).prefill,
+                             per_source=per_source, relation_known=self._relation_known)
         self.trace.append({"stage": "check", "purpose": purpose, "problems": found})
         if found:
             log.info("answer check failed (%s): %s", purpose, found)
@@ -253,14 +258,25 @@ class _Run:
                       load_prompt(purpose, q.lang).version)
         return self.make(draft)
 
+    def _relation_known(self, code: str, kind: str, other: str) -> bool:
+        """Whether any indexed document states that ``code`` ``kind`` ``other`` (this direction)."""
+        registry = self.a.search.registry()
+        return any(r.other.matches(o.code)
+                   for rec in registry.find(parse_key(code)) for o in registry.find(parse_key(other))
+                   for r in rec.related(kind, acting=True, sure=0.0))
+
     def fallback(self, chat=None) -> Answer:
         """After the failed attempts: "not in the sources" when the model kept stating what the
         sources do not give (checks.ungrounded), else the best sentences (:meth:`quoted`)."""
         if self.a.rules.on(UNGROUNDED_REFUSAL) and checks.ungrounded(self.failed) and not self._kind_given():
             self.trace.append({"stage": "fallback", "to": "refusal"})
             return self.refusal("llm-ungrounded")
+        draft = self.quoted("extractive", chat)
+        if draft is None:  # no sentence holds what was asked (quote.QUOTE_HOLDS_KIND)
+            self.trace.append({"stage": "fallback", "to": "refusal"})
+            return self.refusal("quote-not-answering")
         self.trace.append({"stage": "fallback", "to": "quote"})
-        return self.make(self.quoted("extractive", chat))
+        return self.make(draft)
 
     def _kind_given(self) -> bool:
         """Whether the question asks for a number or a calendar date and the sources give one
@@ -270,12 +286,14 @@ class _Run:
         return (self.a.rules.on(KIND_GIVEN) and kind is not None
                 and any(gives(kind, p.text) for p in self.decision.sources))
 
-    def quoted(self, mode: str, chat) -> Draft:
+    def quoted(self, mode: str, chat) -> Draft | None:
         """The best sentences quoted, or, when the asker does not read their script, what of them
         survives the checks in the asker's language (READABLE_FALLBACK), with a checked machine
         translation by ``chat`` (MACHINE_TRANSLATION)."""
         q, d, rules = self.question, self.decision, self.a.rules
         picked = quote.pick_sentences(q, d, rules)
+        if not picked:
+            return None
         if not (rules.on(READABLE_FALLBACK) and picked and not all(reads(s, q.lang) for _, s in picked)):
             return quote.quote_answer(q, d, rules, mode, picked=picked)
         translate = self._translator(chat) if chat is not None and rules.on(MACHINE_TRANSLATION) else None

@@ -3,6 +3,7 @@ best sentences of the sources quoted with their citations (always grounded)."""
 
 from __future__ import annotations
 
+from answering.decide import asked_kind, gives
 from answering.prompts import messages
 from answering.types import Decision, Draft, Question
 from core.rules import Rules, rule
@@ -34,6 +35,11 @@ QUOTE_OTHER_DOC = rule(
     "quote-other-document-only-if-as-good", "compose",
     "a second document is quoted only when its sentence shares at least as many of the question's "
     "words as the best one: otherwise it is cited for nothing")
+QUOTE_HOLDS_KIND = rule(
+    "quote-holds-asked-kind", "compose",
+    "a quoted sentence answers a how-many, which-day, which-article or who-signed question only when it "
+    "holds a number, a date, an article or a name: when no sentence of the sources does, the member "
+    "is told the sources do not answer, not shown a sentence on the topic")
 CLOSEST_DOCS = rule(
     "refusal-names-closest", "compose",
     "a refusal names the closest documents (meaning ≥ 0.3) so the member can ask about them")
@@ -112,11 +118,12 @@ def pick_sentences(question: Question, decision: Decision, rules: Rules) -> list
     Returns (source number, sentence) in source order."""
     sources, qterms = decision.sources, question.content_terms
     when = question.expects == "date" and rules.on(QUOTE_DATE)  # a date counts as two shared words
+    kind = asked_kind(question) if rules.on(QUOTE_HOLDS_KIND) else None
     scored: list[tuple[int, int, int, str]] = []  # (overlap, source n, position, sentence)
     for n, text in enumerate(decision.excerpts[:3], 1):
         sents = [s for part in text.split(" … ") for s in split_sentences(part)]  # excerpts join with " … "
         scored += [(len(qterms & set(terms(sent))) + (2 if when and find_dates(sent) else 0), n, i, sent)
-                   for i, sent in enumerate(sents)]
+                   for i, sent in enumerate(sents) if gives(kind, sent)]
     titles = set()
     if rules.on(QUOTE_TITLE_WORDS):  # (a news article's headline is content, and keeps its words)
         titles = {squash(p.title).casefold() for p in sources

@@ -23,6 +23,8 @@ EXAMPLES: dict[tuple[str, str], tuple[list[str], list[str]]] = {
                                      "في أي مادة يرد ذلك؟"], ["Có bao nhiêu điều?"]),
     ("question", "issue"): (["Văn bản được ban hành khi nào?", "Who signed it?", "متى صدرت الخطة؟"],
                             ["Kỷ luật khiển trách là gì?", "Kỷ niệm ngày thành lập"]),
+    ("question", "signed"): (["Ai đã ký chỉ thị này?", "Who signed Plan 12?", "من وقع على الخطة؟"],
+                             ["Kỷ luật ai?", "Who chaired the meeting?"]),
     ("question", "content"): (["Kế hoạch gồm những gì?", "What does the plan require?", "ماذا تتضمن الخطة؟"],
                                ["Kế hoạch 12 ban hành năm 2023."]),
     ("question", "yes_no_start"): (["Is the guideline binding?", "هل ما زالت الخطة سارية؟"],

@@ -72,3 +72,23 @@ def readable_by(text: str, lang: str) -> bool:
     """Whether a reader of ``lang`` reads ``text``'s script (the evaluation's readable rule: an
     Arabic text at most 40% Latin letters, any other at most 10% Arabic ones)."""
     return latin_share(text) <= 0.4 if lang == "ar" else arabic_share(text) <= 0.1
+
+
+# The scripts a reader of each language reads: a Vietnamese or English reader Latin letters only;
+# an Arabic reader Arabic letters, and Latin ones for codes and names.
+READS_SCRIPTS = {"vi": frozenset({"LATIN"}), "en": frozenset({"LATIN"}), "ar": frozenset({"ARABIC", "LATIN"})}
+
+
+def script_of(ch: str) -> str:
+    """The script of a letter by its Unicode name: LATIN, ARABIC, CJK, CYRILLIC, HANGUL, …"""
+    import unicodedata
+
+    name = unicodedata.name(ch, "")
+    return name.split(" ", 1)[0] if name else "UNKNOWN"
+
+
+def foreign_letters(text: str, lang: str) -> str:
+    """The letters of ``text`` in a script a reader of ``lang`` does not read, in order ("和个人"
+    in a Vietnamese answer, "الفيتنامية" in an English one); empty when there are none."""
+    allowed = READS_SCRIPTS.get(lang, READS_SCRIPTS["en"])
+    return "".join(ch for ch in text if ch.isalpha() and script_of(ch) not in allowed)
