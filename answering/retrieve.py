@@ -59,6 +59,8 @@ def place_passages(question: Question, search: HybridSearch, qvec, passages: lis
     if any(names(p.doc_id) for p in passages):
         return []
     candidates = [p for doc_id in docs if names(doc_id) for p in search.passages_of(doc_id)]
+    if not candidates:
+        return []
     vectors = search.vectors([p.chunk_id for p in candidates])
     q = np.asarray(qvec, dtype=np.float32)
     scored = [(float(np.asarray(vectors[p.chunk_id], dtype=np.float32) @ q), p)

@@ -97,6 +97,8 @@ class ChromaStore:
 
     def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
         """The stored vectors of these chunk ids (those present)."""
+        if not ids:
+            return {}
         with self._lock:
             got = self.collection.get(ids=list(ids), include=["embeddings"])
         return {i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], got["embeddings"])}
