@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from text.codes import Code, code_mentions, only_fit
 from text.dates import date_mentions
 from text.normalize import fold, fold_mapped
-from text.relations import ABOUT, EFFECT, ISSUED, PASSIVE_BEFORE, SIGNING, cues, opening_self, passive_aux, self_mentions
+from text.relations import ABOUT, EFFECT, ISSUED, PASSIVE_BEFORE, SIGNING, cues, may_be_passive, opening_self, passive_aux, self_mentions
 from text.terminology import bodies_in
 from text.transliteration import places_in
 
@@ -194,7 +194,7 @@ def _sentence_facts(text: str, s0: int, s1: int, own: Code | None, known: list[C
     # and what stands between them is the agent
     relation_cues = []
     for s, e, kind, voice, weak in cues(folded):
-        aux = passive_aux(folded[:s]) if voice == "active" else None
+        aux = passive_aux(folded[:s]) if voice == "active" and may_be_passive(folded[s:e]) else None
         relation_cues.append((where[s], where[e - 1] + 1, kind, "passive" if aux is not None else voice, weak,
                               where[aux] if aux is not None else None))
     free_dates = [d for d in dates if d[0] not in attached]
@@ -314,6 +314,8 @@ def _relation(sentence: str, mentions, selfs, own, cs: int, ce: int, voice: str,
         if before:
             _, subj, d1 = max(before, key=lambda b: b[0])
             objects = chain
+        elif len(chain) >= 2 and _joined(sentence, mentions, chain):
+            return []  # "حلّت محل اللائحة 41 واللائحة 42": two documents replaced, no subject said
         elif len(chain) >= 2 and voice == "construct":
             # "حلّت محلّ اللائحة 41 لاحقًا اللائحة 377", "In place of 47, Regulation 37 …": the
             # document named right after "the place of" is the replaced one, the next one acts
@@ -330,6 +332,19 @@ def _relation(sentence: str, mentions, selfs, own, cs: int, ce: int, voice: str,
             return []
         out += [(subj, obj, 0.9 - d1 - d - penalty) for obj, d in objects]
     return [(a, b, round(c, 2)) for a, b, c in out if c >= 0.3 and a.key != b.key]
+
+
+def _joined(sentence: str, mentions, chain) -> bool:
+    """Whether the first two documents after a verb are joined by "and" (both are its objects),
+    rather than being its object and subject ("In place of 12, Plan 40 …")."""
+    spans = {code.key: (s, e) for s, e, code, _ in mentions}
+    first, second = spans.get(chain[0][0].key), spans.get(chain[1][0].key)
+    if not first or not second or second[0] <= first[1]:
+        return False
+    return bool(_AND.search(fold(sentence[first[1]:second[0]])))
+
+
+_AND = re.compile(r"(?<!\w)(?:va|and|cung|as well as|و)(?!\w)|(?<!\w)و(?=[\u0621-\u064a])")
 
 
 def _arabic(text: str) -> bool:

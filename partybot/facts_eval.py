@@ -46,16 +46,17 @@ def _read_jsonl(paths: list[Path]) -> list[dict]:
     return out
 
 
-def _key(code: str) -> str:
+def _key(code: str) -> str | None:
+    """The code's key, or None for a code the project does not read (a state law's "38/2021/QH15")."""
     found = find_codes(code)
-    if not found:
-        raise ValueError(f"not a document code: {code!r}")
-    return found[0].key
+    return found[0].key if found else None
 
 
 def evaluate(registry: Registry, relation_files: list[Path], code_files: list[Path]) -> dict:
-    gold_rel = _read_jsonl(relation_files)
-    gold_codes = [c for c in _read_jsonl(code_files) if c.get("issued")]
+    all_rel, all_codes = _read_jsonl(relation_files), _read_jsonl(code_files)
+    gold_rel = [r for r in all_rel if _key(r["subject"]) and _key(r["object"])]
+    gold_codes = [c for c in all_codes if c.get("issued") and _key(c["code"])]
+    unread = len(all_rel) - len(gold_rel) + sum(1 for c in all_codes if c.get("issued") and not _key(c["code"]))
     docs = {r["doc"] for r in gold_rel} | {c["doc"] for c in gold_codes if c.get("doc")}
     gold = {(_key(r["subject"]), r["relation"], _key(r["object"])) for r in gold_rel}
     found: dict[tuple[str, str, str], str] = {}
@@ -87,7 +88,7 @@ def evaluate(registry: Registry, relation_files: list[Path], code_files: list[Pa
         "reversed": len(reversed_), "wrong": [[*t, found[t]] for t in wrong],
         "missed": [list(t) for t in sorted(gold - set(found))],
         "dated_codes": len(dates), "dates_right": date_right, "dates_missing": date_missing,
-        "dates_wrong": date_wrong,
+        "dates_wrong": date_wrong, "unread_codes": unread,
     }
 
 
@@ -96,7 +97,9 @@ def report(result: dict, *, details: bool) -> str:
         f"relations: {result['found_relations']} read, {result['gold_relations']} stated; "
         f"precision {result['precision']:.3f}, recall {result['recall']:.3f}, reversed {result['reversed']}",
         f"issue dates: {result['dated_codes']} codes dated by the documents; {result['dates_right']} right, "
-        f"{len(result['dates_wrong'])} wrong, {result['dates_missing']} not read",
+        f"{len(result['dates_wrong'])} wrong, {result['dates_missing']} not read"
+        + (f"; {result['unread_codes']} gold line(s) name a code of a kind not read (left out)"
+           if result["unread_codes"] else ""),
     ]
     if details:
         lines += [f"  wrong relation: {' '.join(t[:3])}  ← {t[3][:160]!r}" for t in result["wrong"]]

@@ -148,6 +148,13 @@ def test_relations_read_in_either_order_and_voice(sentence, expected):
     ("The conference reviewed ten years of implementing Directive 34-CT/TW.", "7-ct/tu", []),
     # "Kế hoạch này" in a directive's text is a plan it speaks of, not itself
     ("Kế hoạch này thay thế Kế hoạch 12-KH/TU.", "7-ct/tu", []),
+    # "the previous directive" is another one; "the new directive" this one
+    ("Chỉ thị trước đó đã thay thế Chỉ thị 3-CT/TU.", "7-ct/tu", []),
+    ("Chỉ thị mới thay thế Chỉ thị 3-CT/TU.", "7-ct/tu", [("7-ct/tu", "3-ct/tu")]),
+    # two documents joined by "and" after the verb are both replaced: no subject said
+    ("حلّت محل الخطة 12-KH/TU والخطة 13-KH/TU.", None, []),
+    # an English verb after "is" that is not a participle stays active
+    ("Plan 40-KH/TU is the plan that replaces Plan 12-KH/TU.", None, [("40-kh/tu", "12-kh/tu")]),
 ])
 def test_relations_need_both_documents_and_the_right_voice(sentence, own, expected):
     from ingest.facts import document_facts

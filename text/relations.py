@@ -78,9 +78,17 @@ def opening_self(folded_sentence: str, own_type: str) -> tuple[int, int] | None:
         named = types_named(folded_sentence[words[skip].start():end])
         if named:
             fits = base_type(own_type) in {base_type(t) for t in named}
-            coded = re.match(r"\s*(?:so|no\.?|رقم)?\s*\d", folded_sentence[end:])
-            return (start, end) if fits and not coded else None
+            # the next word says which one: "mới", "new", or straight on to the verb; "trước đó",
+            # "previous", "cũ" speak of another one
+            after = folded_sentence[end:].split()
+            plain = not after or after[0] in _OPENING_NEXT or any(
+                folded_sentence[end:].lstrip().startswith(c) for c in _cue_pattern()[1])
+            return (start, end) if fits and plain else None
     return None
+
+
+_OPENING_NEXT = {"moi", "new", "nay", "duoc", "da", "se", "vua", "cung", "was", "is", "has", "will", "also",
+                 "الجديده", "الجديد", "تم", "قد"}
 
 
 def self_mentions(folded: str, own_type: str | None = None) -> list[tuple[int, int]]:
@@ -120,6 +128,18 @@ def passive_aux(folded_before: str, reach: int = 60) -> int | None:
     if ISSUED.search(between) or (len(between.strip()) > 14 and not re.search(r"\d", between)):
         return None
     return start + found[-1].start()
+
+
+@lru_cache(maxsize=1)
+def _english_cues() -> frozenset[str]:
+    return frozenset(fold(p) for kind in RELATIONS for voice in VOICES
+                     for p in entries("relation", f"{kind}_{voice}", ("en",)))
+
+
+def may_be_passive(folded_cue: str) -> bool:
+    """Whether an auxiliary before this verb can make it passive: an English verb only as a past
+    participle ("was replaced", not "is the one that replaces")."""
+    return folded_cue not in _english_cues() or folded_cue.endswith("ed")
 
 
 def passive_before(folded_before: str) -> bool:
