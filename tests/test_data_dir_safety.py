@@ -43,6 +43,22 @@ def start(*args) -> subprocess.Popen:
                             stderr=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONPATH=str(REPO)))
 
 
+def _stderr_until(proc: subprocess.Popen, text: str, timeout: float) -> str:
+    """What ``proc`` wrote to stderr up to the line holding ``text`` (or until it ended or
+    ``timeout`` passed)."""
+    import select
+
+    said, deadline = "", time.monotonic() + timeout
+    while text not in said and time.monotonic() < deadline:
+        ready, _, _ = select.select([proc.stderr], [], [], 1.0)
+        if ready:
+            line = proc.stderr.readline()
+            if not line:
+                break
+            said += line
+    return said
+
+
 def agree(expect_docs: int) -> None:
     """The catalog and Chroma agree, the catalog lists the documents, and retrieval works."""
     check = cli("docs", "check")
@@ -106,10 +122,11 @@ def test_a_second_writer_fails_fast_with_no_wait_or_waits_saying_who_writes(env)
         assert "another writer is using this data directory: an admin's test ingest (pid" in busy.stderr
         assert cli("docs", "remove", "x", "--no-wait").returncode == 1
         waiting = start("ingest", "one")
-        time.sleep(3)
+        said = _stderr_until(waiting, "waiting:", timeout=120)  # a condition, not a fixed sleep
+        assert "waiting: an admin's test ingest (pid" in said, said
         assert waiting.poll() is None  # still waiting for the lock
     out, err = waiting.communicate(timeout=120)
-    assert waiting.returncode == 0 and "waiting: an admin's test ingest (pid" in err, err
+    assert waiting.returncode == 0, said + err
     assert len(cli("docs", "list").stdout.splitlines()) == 5
 
 
