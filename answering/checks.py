@@ -185,7 +185,8 @@ SCRIPT = rule("check-script", "check",
               "in a Vietnamese or English answer); only «quotes» may carry the source's own script")
 CITED = rule("check-cited-sources", "check",
              "every number, date, code and name an answer states is in a passage it cites, not only in "
-             "some passage it was given: a figure from one source cited to another is a wrong fact")
+             "some passage it was given: a figure from one source cited to another is a wrong fact",
+             setting="check_cited_sources", off=False)
 
 
 def script_problem(answer: str, lang: str) -> str | None:
@@ -226,7 +227,7 @@ def check(answer: str, *, lang: str, evidence: list[str], question: str, n_sourc
     [n] cites); with CITED on, what the reply states is checked against the sources it cites."""
     rules = rules or Rules()
     problems = []
-    if per_source is not None and rules.on(CITED):
+    if per_source is not None and rules.value(CITED, False):
         evidence = cited_evidence(answer, per_source) or evidence
     if rules.on(RUNAWAY) and (p := runaway_problem(answer)):
         if not answer.strip():

@@ -13,6 +13,7 @@ original wording stays in the Sources.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Callable
 
 from answering import checks
@@ -34,7 +35,8 @@ Translate = Callable[[str], str]  # a sentence -> its machine translation into t
 
 def sentence_pieces(sentence: str, lang: str) -> dict[str, list[str]]:
     """The pieces of ``sentence`` a reader of any language can check: quantities, dates, codes
-    and places, each written for a reader of ``lang``."""
+    and places, each written for a reader of ``lang`` (a web address's digits are none of them)."""
+    sentence = re.sub(r"(?:https?://|www\.)\S+", " ", sentence)
     return {
         "numbers": [grouped(q, lang) for q in quantities(sentence)][:8],
         "dates": list(dict.fromkeys(format_date(d, lang) for d in find_dates(sentence)))[:4],

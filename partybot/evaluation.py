@@ -238,6 +238,8 @@ def answer_metrics(rows: list[tuple[Case, dict]]) -> dict[str, dict[str, float]]
 # the code whose failures it counts.
 _NUM = re.compile(r"(?<![\w.])\d+(?:[.,\u00a0\u202f ]\d{3})*(?:[.,]\d+)?(?![\w])")
 _CITE = re.compile(r"\[\d{1,2}\]")
+_LIST_ITEM = re.compile(r"(?m)^\s*(?:\d{1,2}[.)]|[-*•])\s+")
+_INLINE_ITEM = re.compile(r"(?<![\d.,/-])\d{1,2}[.)](?=\s)")
 
 
 def _numbers(text: str) -> list[set[str]]:
@@ -265,8 +267,14 @@ def unsupported_facts(answer: str, question: str, cited: list[str]) -> list[str]
     ألف", "480 nghìn") supports the answer's 480000."""
     from text.codes import find_codes
 
-    body = _CITE.sub(" ", answer)
+    from text.dates import find_dates
+
+    body = _LIST_ITEM.sub(" ", _CITE.sub(" ", answer))
+    if re.search(r"(?<![\d.,/-])1[.)]\s", body) and re.search(r"(?<![\d.,/-])2[.)]\s", body):
+        body = _INLINE_ITEM.sub(" ", body)  # "1. …, 2. …": a list's own numbering
     known = set().union(*(v for t in [*cited, question] for v in _numbers(t)))
+    # a date written with a month's name ("18 يوليو 2023") gives its day, month and year
+    known |= {str(int(part)) for t in [*cited, question] for d in find_dates(t) for part in d.split("-")}
     bad = []
     for spellings in _numbers(body):
         if spellings & known:

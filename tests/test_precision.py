@@ -37,15 +37,21 @@ def test_script_check_fails_han_and_arabic_outside_quotes_only():
 
 def test_a_number_must_be_in_the_source_it_cites_not_another():
     per_source = ["Đảng bộ tỉnh có 135 tổ chức cơ sở đảng.", "Quy định 41-QĐ/TW về miễn nhiệm, từ chức."]
+    from partybot.settings import Settings
+
+    on = Rules(Settings(check_cited_sources=True, _env_file=None))
     kw = dict(lang="vi", evidence=per_source, question="Đảng bộ tỉnh có bao nhiêu tổ chức cơ sở?",
-              n_sources=2, per_source=per_source)
+              n_sources=2, per_source=per_source, rules=on)
     assert checks.check("Đảng bộ tỉnh có 135 tổ chức cơ sở đảng [1].", **kw) == []
     wrong = checks.check("Đảng bộ tỉnh có 135 tổ chức cơ sở đảng [2].", **kw)
     assert any(p.startswith("numbers in no source") for p in wrong)
     # without the rule, any given source is enough
-    off = Rules().without(checks.CITED.name)
+    kw["rules"] = on.without(checks.CITED.name)
     assert not any(p.startswith("numbers in no source")
-                   for p in checks.check("Đảng bộ tỉnh có 135 tổ chức cơ sở đảng [2].", rules=off, **kw))
+                   for p in checks.check("Đảng bộ tỉnh có 135 tổ chức cơ sở đảng [2].", **kw))
+    kw["rules"] = Rules()  # the default: off (the local model cites one source for figures of two)
+    assert not any(p.startswith("numbers in no source")
+                   for p in checks.check("Đảng bộ tỉnh có 135 tổ chức cơ sở đảng [2].", **kw))
 
 
 def _registry(*texts: str) -> Registry:
