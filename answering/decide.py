@@ -154,8 +154,8 @@ class Decide:
         seen = {y for p in found.passages for y in _YEAR.findall(p.text)}
         seen |= {d[:4] for p in found.passages for d in find_dates(p.text)}
         registry = self.search.registry()
-        for doc in {p.doc_id for p in found.passages}:
-            own = (self.search.document(doc).meta or {}).get("own_code") if self.search.document(doc) else None
+        for doc in (self.search.document(d) for d in {p.doc_id for p in found.passages}):
+            own = (doc.meta or {}).get("own_code") if doc else None
             for record in (registry.find(parse_key(own)) if own else []):
                 seen |= {v[:4] for v, _ in record.values("issued")}
         missing = sorted(years - seen)
