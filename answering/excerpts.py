@@ -11,6 +11,7 @@ from answering.types import Question
 from core.rules import Rules, rule
 from retrieval.hybrid import HybridSearch, Passage
 from text.codes import find_codes
+from text.addressed import addressed
 from text.articles import ARTICLE_START, is_article_label
 from text.lines import aside, squash
 from text.sentences import evidence_sentences, split_sentences
@@ -52,7 +53,8 @@ def excerpts(question: Question, sources: list[Passage], ambiguous: list[dict], 
     for si, p in enumerate(sources):
         items += [(si, ji, sent) for ji, sent in enumerate(evidence_sentences(p.text))]
     if not items:
-        return sources, [p.text[:budget // max(1, len(sources))] for p in sources], {}
+        return sources, [" ".join(x for x in split_sentences(p.text) if not addressed(x))[:budget // max(1, len(sources))]
+                         for p in sources], {}
     qv = np.asarray(qvec, dtype=np.float32)  # the question's vector, as the search embedded it
     vecs = np.asarray(search.embedder.embed_documents([t for _, _, t in items]), dtype=np.float32)
     sims = vecs @ qv
@@ -113,7 +115,7 @@ def digest(question: Question, sources: list[Passage], search: HybridSearch, rul
     for p in first.values():
         if len(chosen) == MAX_DIGEST_ARTICLES:
             break
-        sents = split_sentences(p.text)
+        sents = [x for x in split_sentences(p.text) if not addressed(x)]
         sent = next((x for x in sents if ARTICLE_START.match(x)), None) or next(
             (x for x in sents if not aside(x)), None)
         if sent:

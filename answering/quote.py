@@ -8,6 +8,7 @@ from answering.prompts import messages
 from answering.types import Decision, Draft, Question
 from core.rules import Rules, rule
 from retrieval.hybrid import Passage
+from text.addressed import addressed
 from text.articles import is_article_label
 from text.dates import find_dates
 from text.lines import aside, shorten, squash
@@ -153,7 +154,7 @@ def pick_sentences(question: Question, decision: Decision, rules: Rules) -> list
 
 
 def _next_sentence(passage: str, sentence: str) -> str | None:
-    sents = split_sentences(passage)
+    sents = [s for s in split_sentences(passage) if not addressed(s)]
     key = squash(sentence)
     for i, s in enumerate(sents[:-1]):
         if squash(s) == key:

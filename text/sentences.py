@@ -35,8 +35,11 @@ def split_sentences(text: str) -> list[str]:
 
 def evidence_sentences(text: str) -> list[str]:
     """The sentences of a passage that can hold an answer, as they are embedded one by one (at
-    ingest, so that a question reads them from the cache): 15 characters or more, cut at 500."""
-    return [s[:500] for s in split_sentences(text) if len(s) >= 15]
+    ingest, so that a question reads them from the cache): 15 characters or more, cut at 500,
+    and none addressed to the reader or a model (``text.addressed``: they state nothing)."""
+    from text.addressed import addressed
+
+    return [s[:500] for s in split_sentences(text) if len(s) >= 15 and not addressed(s)]
 
 
 def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
