@@ -23,6 +23,7 @@ from ingest.sources import base_name, doc_id_for, is_url, redact_credentials, so
 from core.errors import IngestError
 from text.tokenize import terms
 from vectorstore.catalog import ChunkRow, DocumentRow, now
+from vectorstore.faults import diagnose
 from vectorstore.index import Index, IndexResult, Prepared
 
 log = logging.getLogger(__name__)
@@ -222,7 +223,10 @@ def ingest_one(item: str, index: Index, settings, *, source: str | None = None,
                        codes=prepared.doc.codes)
     except IngestError as exc:
         return Outcome(name, error=redact_credentials(exc.reason))
-    except Exception as exc:  # one bad document must not stop the batch
+    except Exception as exc:  # one bad document must not stop the batch; a full disk must
+        fault = diagnose(exc, settings.data_dir)
+        if fault is not None:
+            raise fault from exc
         log.exception("ingest of %s failed", name)
         return Outcome(name, error=redact_credentials(f"unexpected error: {exc.__class__.__name__}: {exc}"))
 

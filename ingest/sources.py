@@ -65,6 +65,14 @@ def base_name(source: str) -> str:
     return source.rstrip("/").rsplit("/", 1)[-1]
 
 
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def escape_bidi(text: str) -> str:
+    """The bidi embeddings, overrides and isolates as ``\\uXXXX`` (for JSON text: the same data)."""
+    return _BIDI.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def shown(name: str) -> str:
     """``name`` safe to print or send: control and bidi-override characters escaped
     ('bad\\nname.txt', 'x\\x1b[31m.txt'), everything else — Vietnamese, Arabic — as it is."""

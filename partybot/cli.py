@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from partybot.cli_docs import cmd_docs_check, cmd_docs_list, cmd_docs_remove, cmd_docs_show, cmd_ingest, ingest_items
+from partybot.cli_backup import add_parsers as add_backup_parsers
 from partybot.cli_docs import progress_bar as _progress
 from partybot.cli_docs import services as _services
 from core.errors import PartybotError
@@ -88,34 +89,53 @@ def cmd_models_list(args, settings: Settings) -> int:
 
 
 # -- ask, eval, chat ----------------------------------------------------------------------------
+def _json(data) -> str:
+    """JSON for a terminal: control characters are escaped by JSON itself, the bidi controls
+    (valid in a string, but able to reverse how a name reads) as \\uXXXX too: the same data."""
+    from ingest.sources import escape_bidi
+
+    return escape_bidi(json.dumps(data, ensure_ascii=False, indent=1))
+
+
 def _print_passages(result, as_json: bool) -> None:
+    from ingest.sources import shown
+
     if as_json:
-        print(json.dumps({"query": result.query, "lang": result.lang, "codes": result.codes,
-                          "relevance": result.relevance, "timings": result.timings,
-                          "passages": [p.to_dict() for p in result.passages]}, ensure_ascii=False, indent=1))
+        print(_json({"query": result.query, "lang": result.lang, "codes": result.codes,
+                     "relevance": result.relevance, "timings": result.timings,
+                     "passages": [p.to_dict() for p in result.passages]}))
         return
     print(f"[{result.lang}] relevance {result.relevance:.3f}  codes: {', '.join(result.codes) or '-'}")
     for n, p in enumerate(result.passages, 1):
-        text = p.text.replace("\n", " ")
-        print(f"\n[{n}] {p.source} › {p.locator}  score {p.score:.4f}  dense {p.dense:.3f}"
+        text = shown(" ".join(p.text.split()))
+        print(f"\n[{n}] {shown(p.source)} › {shown(p.locator)}  score {p.score:.4f}  dense {p.dense:.3f}"
               + (f"  codes {', '.join(p.codes)}" if p.codes else ""))
         print(f"    {text[:400]}{'…' if len(text) > 400 else ''}")
 
 
 def _print_answer(answer, as_json: bool) -> None:
+    from ingest.sources import shown
+
     if as_json:
-        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=1))
+        print(_json(answer.to_dict()))
         return
     print(answer.text)
     for c in answer.citations:
         codes = f" ({', '.join(c.codes[:3])})" if c.codes else ""
-        print(f"\n[{c.n}] {c.title or c.source}{codes} › {c.locator}\n    {c.source}\n    «{c.quote}»")
+        print(f"\n[{c.n}] {shown(c.title or c.source)}{codes} › {shown(c.locator)}\n    {shown(c.source)}\n"
+              f"    «{shown(' '.join(c.quote.split()))}»")
     grounded = "grounded" if answer.grounded else "not grounded"
     print(f"\n({answer.mode}, {grounded}; {answer.model}, {answer.prompt_version}; "
           f"{answer.timings.get('total_ms', 0) / 1000:.1f} s)", file=sys.stderr)
 
 
 def cmd_ask(args, settings: Settings) -> int:
+    from answering.understand import MAX_QUESTION_CHARS
+
+    if len(args.question) > MAX_QUESTION_CHARS:  # as the bot does: a question is at most that long
+        print(f"note: the question has {len(args.question)} characters; only its first {MAX_QUESTION_CHARS} "
+              "are used", file=sys.stderr)
+        args.question = args.question[:MAX_QUESTION_CHARS]
     with _services(settings) as services:
         _require_documents(services)
         if args.retrieval_only:
@@ -180,11 +200,11 @@ def cmd_eval_facts(args, settings: Settings) -> int:
     """The relations and issue dates read at ingest against those the documents state."""
     from partybot.facts_eval import evaluate, registry_from_files, report
     from retrieval.registry import registry_of
-    from vectorstore.catalog import Catalog
+    from partybot.compose import open_catalog
 
     try:
         registry = (registry_from_files([Path(d) for d in args.docs]) if args.docs
-                    else registry_of(Catalog(settings.catalog_path)))
+                    else registry_of(open_catalog(settings)))
         result = evaluate(registry, [Path(f) for f in args.relations], [Path(f) for f in args.codes or []])
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -258,13 +278,13 @@ def _chat(answerer) -> int:
 def ensure_ready(settings: Settings) -> None:
     """First use: fetch the models and ingest the sample corpus if the index is empty."""
     from partybot.models import MODELS, fetch, is_installed
-    from vectorstore.catalog import Catalog
+    from partybot.compose import open_catalog
 
     for name in default_models(settings):
         if name in MODELS and not is_installed(name, settings.models_path):
             fetch(name, settings.models_path, progress=True)
     ensure_llama_server(settings)
-    if not Catalog(settings.catalog_path).documents():
+    if not open_catalog(settings).documents():
         print(f"first run: ingesting the sample corpus from {SAMPLES_DIR}", file=sys.stderr)
         ingest_items([str(SAMPLES_DIR)], settings)
 
@@ -350,6 +370,9 @@ def build_parser() -> argparse.ArgumentParser:
                          help="compare the catalog with the vectors (exit 1 if they disagree)")
     dc.add_argument("--repair", action="store_true",
                     help="remove orphan vectors and restore missing ones (from the embedding cache)")
+    dc.add_argument("--force", action="store_true",
+                    help="with --repair: delete orphan vectors even when they are most of the index "
+                         "(a lost or replaced catalog; see docs/operations.md)")
     dc.set_defaults(func=cmd_docs_check)
 
     a = sub.add_parser("ask", help="ask one question")
@@ -385,6 +408,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="read these folders' .md/.txt files as ingest would, instead of the index (no model)")
     f.set_defaults(func=cmd_eval_facts)
 
+    add_backup_parsers(sub, no_wait)
     sub.add_parser("chat", help="interactive terminal chat").set_defaults(func=cmd_chat)
     sub.add_parser("bot", help="run the Telegram bot (polling, or a webhook when TELEGRAM_WEBHOOK_URL is set)"
                    ).set_defaults(func=cmd_bot)
@@ -398,18 +422,29 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from pydantic import ValidationError
+
+    from partybot.errorlog import ErrorLog, quiet_broken_pipe
+
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("httpx", "httpcore", "chromadb", "sentence_transformers"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
-        return args.func(args, Settings())
-    except PartybotError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        settings = Settings()
+    except ValidationError as exc:
+        bad = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'setting'}: {e['msg']}" for e in exc.errors())
+        print(f"error: a setting is wrong ({bad}): fix it in .env or the environment", file=sys.stderr)
+        return 2
+    errors = ErrorLog(args.verbose, settings.data_dir)
+    try:
+        code = args.func(args, settings)
+        sys.stdout.flush()  # here, where a reader gone away (`… | head`) can be caught
+        return code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        return quiet_broken_pipe()
+    except Exception as exc:  # one line on the terminal, the traceback in the log
+        print(errors.report(exc, settings.data_dir), file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

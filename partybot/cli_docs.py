@@ -28,14 +28,14 @@ def services(settings: Settings, chat_backend=None):
     return build(settings, chat_backend=chat_backend)
 
 
-def _waiting(holder: str) -> None:
+def waiting_message(holder: str) -> None:
     print(f"waiting: {holder} is writing to this data directory (Ctrl-C to give up, or use --no-wait)",
           file=sys.stderr, flush=True)
 
 
 def writing(svc, what: str, args=None, *, repair: bool = True):
     """The writer lock for a CLI command: wait with a message, or fail fast with --no-wait."""
-    return svc.index.writing(what, wait=not getattr(args, "no_wait", False), on_wait=_waiting, repair=repair)
+    return svc.index.writing(what, wait=not getattr(args, "no_wait", False), on_wait=waiting_message, repair=repair)
 
 
 def ingest_items(items: list[str], settings: Settings, svc=None, *, quiet: bool = False, args=None) -> list:
@@ -51,14 +51,22 @@ def ingest_items(items: list[str], settings: Settings, svc=None, *, quiet: bool 
 
 def _ingest(items: list[str], settings: Settings, svc, *, quiet: bool, args) -> list:
     from ingest.pipeline import expand, ingest_one
-    from ingest.sources import shown
+    from ingest.sources import shown, source_for
+    from vectorstore.faults import StorageError
 
     outcomes = []
     with writing(svc, "partybot ingest", args):
         todo = list(expand(items))
         bar = progress_bar(len(todo), "ingest", "doc")
         for item in todo:
-            outcome = ingest_one(item, svc.index, settings)
+            try:
+                outcome = ingest_one(item, svc.index, settings)
+            except StorageError:  # a full disk: stop here, say what was done, release the lock
+                bar.close()
+                done = sum(1 for o in outcomes if o.ok)
+                print(f"stopped at {shown(source_for(item))}: {done} of {len(todo)} document(s) indexed "
+                      "before it", file=sys.stderr)
+                raise
             outcomes.append(outcome)
             bar.update(1)
             if quiet:
@@ -88,9 +96,9 @@ def cmd_ingest(args, settings: Settings) -> int:
 def cmd_docs_list(args, settings: Settings) -> int:
     from text.codes import parse_key
     from ingest.sources import shown
-    from vectorstore.catalog import Catalog
+    from partybot.compose import open_catalog
 
-    docs = Catalog(settings.catalog_path).documents()
+    docs = open_catalog(settings).documents()
     if args.json:  # JSON escapes control characters itself
         print(json.dumps([d.__dict__ for d in docs], ensure_ascii=False, indent=1))
         return 0
@@ -110,9 +118,9 @@ def cmd_docs_show(args, settings: Settings) -> int:
     from ingest.sources import shown
     from retrieval.registry import record_dict, registry_of
     from text.codes import find_codes
-    from vectorstore.catalog import Catalog
+    from partybot.compose import open_catalog
 
-    registry = registry_of(Catalog(settings.catalog_path))
+    registry = registry_of(open_catalog(settings))
     if not args.code:
         records = registry.all()
         if args.json:
@@ -159,13 +167,15 @@ class _NoPassages:
 
 
 def cmd_docs_remove(args, settings: Settings) -> int:
-    from ingest.sources import shown
+    from ingest.sources import is_url, redact_credentials, shown, strip_credentials
 
+    # A URL is stored without its credentials, and they are never printed back.
+    key = strip_credentials(args.id) if is_url(args.id.strip()) else args.id
     with services(settings) as svc, writing(svc, "partybot docs remove", args):
-        matches = svc.catalog.find(args.id)
+        matches = svc.catalog.find(key)
         if len(matches) != 1:
             which = "no document matches" if not matches else f"{len(matches)} documents match"
-            print(f"{which} {shown(args.id)!r}; give the id or the whole source as `partybot docs list` "
+            print(f"{which} {shown(redact_credentials(key))!r}; give the id or the whole source as `partybot docs list` "
                   "shows them", file=sys.stderr)
             for d in matches[:10]:
                 print(f"  {d.doc_id}  {shown(d.source)}", file=sys.stderr)
@@ -182,7 +192,7 @@ def cmd_docs_check(args, settings: Settings) -> int:
     with services(settings) as svc:
         if args.repair:
             with writing(svc, "partybot docs check --repair", args, repair=False):
-                found = svc.index.repair()
+                found = svc.index.repair(force=args.force)
                 after = svc.index.check()
         else:  # between writes: a write in progress would show its new vectors as orphans
             with writing(svc, "partybot docs check", args, repair=False):

@@ -102,6 +102,25 @@ class App:
         self.close()
 
 
+def open_catalog(settings: Settings) -> Catalog:
+    """The catalog, or a one-line error when it cannot be read. A catalog that cannot be read is
+    never taken for an empty one: an empty one would make the next write delete every vector.
+    A zero-length file is a new catalog only while no vectors exist beside it."""
+    from vectorstore.faults import CATALOG_REMEDY, damaged, diagnose
+
+    path = settings.catalog_path
+    vectors_exist = bool(settings.chroma_host) or (settings.chroma_path / "chroma.sqlite3").exists()
+    if path.exists() and path.stat().st_size == 0 and vectors_exist:
+        raise damaged("catalog", path, "an empty file, while the vectors are kept beside it", CATALOG_REMEDY)
+    try:
+        return Catalog(path)
+    except Exception as exc:
+        fault = diagnose(exc, settings.data_dir, what="catalog", path=path, remedy=CATALOG_REMEDY)
+        if fault is None:
+            raise
+        raise fault from exc
+
+
 def build(settings: Settings, *, embedder: CachedEmbedder | None = None, chat_backend: LLMBackend | None = None,
           answerer: AnswererFactory | None = None) -> App:
     """Open the stores of ``settings.data_dir`` and wire the index and the search over them."""
@@ -113,7 +132,7 @@ def build(settings: Settings, *, embedder: CachedEmbedder | None = None, chat_ba
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     embedder = embedder or build_embedder(settings)
-    catalog = Catalog(settings.catalog_path)
+    catalog = open_catalog(settings)
     # One collection per embedding model: vectors of two models must never be mixed.
     collection = f"{settings.chroma_collection}-{embedder.model_id}".replace("_", "-").replace(".", "-")[:60]
     generation = catalog.generation()  # read before the vectors: a later commit makes the view reload

@@ -252,5 +252,12 @@ class Catalog:
                 raise
         return bool(cur.rowcount)
 
+    def advance_generation(self, past: int) -> int:
+        """Move the generation past ``past`` (after a restore: every reader reloads its view)."""
+        with self._lock:
+            value = max(self.generation(), past) + 1
+            self._db.execute("UPDATE state SET value=? WHERE key='generation'", (str(value),))
+        return value
+
     def _bump(self) -> None:
         self._db.execute("UPDATE state SET value = CAST(value AS INTEGER) + 1 WHERE key='generation'")

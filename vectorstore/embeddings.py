@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import Protocol, Sequence
 
@@ -16,6 +19,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from text.normalize import fold
+from vectorstore.faults import is_damage
 from vectorstore.sqlite import connect
 
 log = logging.getLogger(__name__)
@@ -104,6 +108,13 @@ class SentenceTransformerEmbedder:
         return self._encode([self._query_prompt + t for t in texts])
 
 
+def _open_cache(path: Path):
+    db = connect(path)
+    db.execute("CREATE TABLE IF NOT EXISTS embeddings (model TEXT, key TEXT, vector BLOB, PRIMARY KEY (model, key))")
+    db.execute("SELECT count(*) FROM (SELECT 1 FROM embeddings LIMIT 1)").fetchone()
+    return db
+
+
 class CachedEmbedder:
     """Wraps an embedder with a SQLite cache keyed by (model, sha256 of title and text)."""
 
@@ -111,10 +122,21 @@ class CachedEmbedder:
         self.inner = inner
         self.model_id = inner.model_id
         self.dim = inner.dim
+        self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = connect(path)
-        self._db.execute("CREATE TABLE IF NOT EXISTS embeddings (model TEXT, key TEXT, vector BLOB,"
-                         " PRIMARY KEY (model, key))")
+        try:
+            self._db = _open_cache(path)
+        except sqlite3.DatabaseError as exc:
+            if not is_damage(exc):
+                raise
+            # Only a cache: what it held can be embedded again. Kept aside, not deleted.
+            aside = path.with_name(f"{path.name}.damaged-{int(time.time())}")
+            for suffix in ("", "-wal", "-shm"):
+                if Path(f"{path}{suffix}").exists():
+                    os.replace(f"{path}{suffix}", f"{aside}{suffix}")
+            log.warning("the embedding cache %s was damaged (%s): moved to %s, starting an empty one",
+                        path, exc, aside)
+            self._db = _open_cache(path)
         self._lock = threading.Lock()
         self.computed = 0  # how many texts were actually embedded (for "nothing re-embedded" checks)
 

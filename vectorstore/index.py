@@ -17,14 +17,23 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Iterator
 
+from core.errors import PartybotError
 from text.sentences import evidence_sentences
 from vectorstore.catalog import Catalog, ChunkRow, DocumentRow
 from vectorstore.embeddings import CachedEmbedder
 from vectorstore.failpoints import failpoint
+from vectorstore.faults import diagnose
 from vectorstore.lock import WriterLock
 from vectorstore.store import ChromaStore
 
 log = logging.getLogger(__name__)
+
+# The most of the index a repair deletes without --force (see ``Index._guard``).
+REPAIR_MAX_SHARE = 0.5
+
+
+class RepairRefused(PartybotError):
+    """A repair would delete most of the index; the message says what to do."""
 
 
 @dataclass
@@ -89,6 +98,11 @@ class Index:
                                 len(repaired.orphans), len(repaired.missing))
             try:
                 yield
+            except Exception as exc:  # a full disk or a damaged file: one line saying what to do
+                fault = diagnose(exc, self.catalog.path.parent)
+                if fault is None or fault is exc:
+                    raise
+                raise fault from exc
             finally:
                 if first:  # this process's view is current as of the last commit it made
                     self.store.view_generation = self.catalog.generation()
@@ -138,19 +152,37 @@ class Index:
                       duplicates=[sorted(s) for s in self.catalog.sources_by_content().values() if len(s) > 1],
                       chunks=len(live), vectors=len(stored))
 
-    def repair(self) -> Health:
+    def repair(self, *, force: bool = False) -> Health:
         """Delete orphan vectors; re-embed catalog chunks that have no vector (from the embedding
-        cache when it has them). Returns what was found before repairing."""
+        cache when it has them). Returns what was found before repairing. Without ``force`` it
+        refuses to delete most of the index (see ``_guard``)."""
         with self.writing(repair=False):
-            return self._repair()
+            return self._repair(force=force)
 
-    def _repair(self) -> Health:
+    def _repair(self, *, force: bool = False) -> Health:
         health = self.check()
+        if health.orphans and not force:
+            self._guard(health)
         if health.orphans:
             self.store.delete(health.orphans)
         if health.missing:
             self._restore(set(health.missing))
         return health
+
+    def _guard(self, health: Health) -> None:
+        """A crashed write leaves the orphans of one document. Orphans that are more than
+        ``REPAIR_MAX_SHARE`` of the vectors and come from several documents mean the catalog was
+        lost or replaced (an empty or older file): deleting them would empty the index."""
+        if len(health.orphans) <= REPAIR_MAX_SHARE * health.vectors:
+            return
+        docs = self.store.doc_ids(health.orphans)
+        if len(docs) <= 1:
+            return
+        raise RepairRefused(
+            f"{len(health.orphans)} of {health.vectors} vectors ({len(health.orphans) / health.vectors:.0%}), "
+            f"of {len(docs)} documents, belong to no chunk the catalog lists: the catalog may have been "
+            "lost or replaced. Nothing was deleted. Restore the last backup (`partybot restore BACKUP`), "
+            "or delete them with `partybot docs check --repair --force`")
 
     def _restore(self, missing: set[str]) -> None:
         _, chunks, docs = self.catalog.snapshot()

@@ -7,7 +7,7 @@ chosen by ``CHROMA_HOST``) is the store; ``SentenceTransformerEmbedder`` and the
 
 from __future__ import annotations
 
-from typing import Protocol, Sequence
+from typing import Iterator, Protocol, Sequence
 
 import numpy as np
 
@@ -31,6 +31,10 @@ class VectorStore(Protocol):
     def query(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]: ...
 
     def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]: ...
+
+    def doc_ids(self, ids: Sequence[str]) -> set[str]: ...
+
+    def export(self, batch: int = ...) -> Iterator[tuple[list, list, list, list]]: ...
 
     def count(self) -> int: ...
 

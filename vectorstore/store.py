@@ -15,6 +15,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from core.errors import IndexError_
+from vectorstore.faults import CHROMA_REMEDY, diagnose
 
 log = logging.getLogger(__name__)
 _BATCH = 1000
@@ -33,6 +34,10 @@ def make_client(settings):
         return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
     except Exception as exc:  # chromadb raises plain exceptions for connection problems
         where = f"{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else settings.chroma_path
+        fault = None if settings.chroma_host else diagnose(
+            exc, settings.data_dir, what="vector index", path=settings.chroma_path, remedy=CHROMA_REMEDY)
+        if fault is not None:
+            raise fault from exc
         raise IndexError_(f"cannot open the Chroma index at {where}: {exc}") from exc
 
 
@@ -102,6 +107,27 @@ class ChromaStore:
         with self._lock:
             got = self.collection.get(ids=list(ids), include=["embeddings"])
         return {i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], got["embeddings"])}
+
+    def doc_ids(self, ids: Sequence[str]) -> set[str]:
+        """The documents these vectors belong to (their metadata's doc_id)."""
+        out: set[str] = set()
+        with self._lock:
+            for i in range(0, len(ids), _BATCH):
+                got = self.collection.get(ids=list(ids[i:i + _BATCH]), include=["metadatas"])
+                out |= {(m or {}).get("doc_id", "") for m in got["metadatas"]}
+        return out
+
+    def export(self, batch: int = _BATCH):
+        """Every vector, in batches of (ids, vectors, texts, metadatas) (for a backup)."""
+        offset = 0
+        while True:
+            with self._lock:
+                got = self.collection.get(include=["embeddings", "documents", "metadatas"], limit=batch,
+                                          offset=offset)
+            if not got["ids"]:
+                return
+            yield got["ids"], got["embeddings"], got["documents"], got["metadatas"]
+            offset += len(got["ids"])
 
     def count(self) -> int:
         with self._lock:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 
+from ingest.sources import shown
 from partybot.bot.texts import t
 
 LIMIT = 4096
@@ -29,7 +30,10 @@ def _link(source: str, label: str) -> str:
 
 
 def _cite_value(c, key: str):
-    return c[key] if isinstance(c, dict) else getattr(c, key)
+    """A citation's field; a name (title, source, locator) with its control and bidi characters
+    escaped, as every front end shows names."""
+    value = c[key] if isinstance(c, dict) else getattr(c, key)
+    return shown(value) if key in ("title", "source", "locator") and isinstance(value, str) else value
 
 
 def citation_line(c) -> str:

@@ -26,6 +26,7 @@ from partybot.review import evalcase
 from partybot.review.auth import COOKIE, LoginThrottle, Session, Signer, load_key, same_secret
 from partybot.settings import Settings
 from retrieval.registry import Registry, registry_of
+from partybot.compose import open_catalog
 from vectorstore.catalog import Catalog
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -86,7 +87,7 @@ class Review:
             if self._catalog is None:
                 if not self.settings.catalog_path.exists():  # the review app creates no catalog
                     return Registry({}), {}
-                self._catalog = Catalog(self.settings.catalog_path)
+                self._catalog = open_catalog(self.settings)
             generation = self._catalog.generation()
             if self._codes is None or self._codes[0] != generation:
                 names = {d.doc_id: d.title or d.source for d in self._catalog.documents()}

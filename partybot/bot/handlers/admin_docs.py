@@ -5,15 +5,20 @@ command and every button press."""
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 
 from partybot.bot.context import BotContext
 from partybot.bot.handlers.common import admin_only, reply, safe_edit, ui_lang
+from ingest.sources import redact_credentials, shown
 from partybot.bot.render import esc
 from partybot.bot.texts import t
+from vectorstore.faults import StorageError, storage_text
 from vectorstore.lock import WriterBusy
+
+log = logging.getLogger(__name__)
 
 DOCS_PAGE = 10
 
@@ -39,19 +44,29 @@ async def on_document(update: Update, context: BotContext) -> None:
         await safe_edit(status, t(lang, "upload_too_big", name=name, size=f"{len(data) / 2**20:.1f}",
                                   max=f"{limit / 2**20:.0f}"), parse_mode=ParseMode.HTML)
         return
+    outcome = await _write(status, lang, d.ingest_upload, data, document.file_name, document.mime_type)
+    if outcome is not None:
+        await safe_edit(status, _ingest_summary(lang, outcome), parse_mode=ParseMode.HTML)
+
+
+async def _write(status, lang: str, fn, *args):
+    """``fn(*args)`` off the event loop; None, with ``status`` saying why, when the data directory
+    is busy or cannot be written (the operator's line goes to the log)."""
     try:
-        outcome = await asyncio.to_thread(d.ingest_upload, data, document.file_name, document.mime_type)
+        return await asyncio.to_thread(fn, *args)
     except WriterBusy as busy:
         await safe_edit(status, t(lang, "writer_busy", holder=busy.holder), parse_mode=ParseMode.HTML)
-        return
-    await safe_edit(status, _ingest_summary(lang, outcome), parse_mode=ParseMode.HTML)
+    except StorageError as fault:
+        log.error("%s: %s", getattr(fn, "__name__", "write"), fault)
+        await safe_edit(status, t(lang, storage_text(fault)), parse_mode=ParseMode.HTML)
+    return None
 
 
 def _ingest_summary(lang: str, outcome) -> str:
     if not outcome.ok:
-        return t(lang, "upload_failed", name=outcome.source, reason=outcome.error)
+        return t(lang, "upload_failed", name=shown(outcome.source), reason=shown(outcome.error))
     r = outcome.result
-    title = outcome.title or outcome.source
+    title = shown(outcome.title or outcome.source)
     if r.status == "unchanged":
         return t(lang, "upload_unchanged", title=title, doc_id=r.doc_id)
     if r.status == "updated":
@@ -69,13 +84,10 @@ async def add_cmd(update: Update, context: BotContext) -> None:
     if not url.startswith(("http://", "https://")):
         await reply(update, t(lang, "add_usage"))
         return
-    status = await reply(update, t(lang, "upload_received", name=url))
-    try:
-        outcome = await asyncio.to_thread(context.deps.ingest_url, url)
-    except WriterBusy as busy:
-        await safe_edit(status, t(lang, "writer_busy", holder=busy.holder), parse_mode=ParseMode.HTML)
-        return
-    await safe_edit(status, _ingest_summary(lang, outcome), parse_mode=ParseMode.HTML)
+    status = await reply(update, t(lang, "upload_received", name=shown(redact_credentials(url))))
+    outcome = await _write(status, lang, context.deps.ingest_url, url)
+    if outcome is not None:
+        await safe_edit(status, _ingest_summary(lang, outcome), parse_mode=ParseMode.HTML)
 
 
 async def docs_cmd(update: Update, context: BotContext) -> None:
@@ -96,7 +108,7 @@ async def docs_page(update: Update, context: BotContext, page: int) -> None:
     lines = [t(lang, "docs_header", first=page * DOCS_PAGE + 1, last=page * DOCS_PAGE + len(chunk), total=len(docs))]
     for doc in chunk:
         codes = ", ".join(doc.codes[:3])
-        lines.append(f"<code>{esc(doc.doc_id[:8])}</code> {esc(doc.title[:80])} · {esc(doc.lang)}"
+        lines.append(f"<code>{esc(doc.doc_id[:8])}</code> {esc(shown(doc.title[:80]))} · {esc(doc.lang)}"
                      + (f" · {esc(codes)}" if codes else "") + f" · {doc.n_chunks}")
     buttons = []
     if page > 0:
@@ -130,7 +142,7 @@ async def remove_cmd(update: Update, context: BotContext) -> None:
     doc = found[0]
     markup = InlineKeyboardMarkup([[InlineKeyboardButton(t(lang, "remove_yes"), callback_data=f"r:{doc.doc_id}"),
                                     InlineKeyboardButton(t(lang, "remove_no"), callback_data="r:-")]])
-    await reply(update, t(lang, "remove_confirm", title=doc.title[:120], chunks=doc.n_chunks), reply_markup=markup)
+    await reply(update, t(lang, "remove_confirm", title=shown(doc.title[:120]), chunks=doc.n_chunks), reply_markup=markup)
 
 
 async def remove_pressed(update: Update, context: BotContext, doc_id: str) -> None:
@@ -145,12 +157,9 @@ async def remove_pressed(update: Update, context: BotContext, doc_id: str) -> No
     if doc is None:
         await safe_edit(query.message, t(lang, "remove_not_found", value=doc_id), parse_mode=ParseMode.HTML)
         return
-    try:
-        await asyncio.to_thread(d.remove_document, doc_id)
-    except WriterBusy as busy:
-        await safe_edit(query.message, t(lang, "writer_busy", holder=busy.holder), parse_mode=ParseMode.HTML)
+    if await _write(query.message, lang, d.remove_document, doc_id) is None:
         return
-    await safe_edit(query.message, t(lang, "removed", title=doc.title[:120]), parse_mode=ParseMode.HTML)
+    await safe_edit(query.message, t(lang, "removed", title=shown(doc.title[:120])), parse_mode=ParseMode.HTML)
 
 
 async def on_admin_button(update: Update, context: BotContext) -> None:

@@ -10,6 +10,7 @@ from telegram.constants import ParseMode
 from partybot.bot.context import BotContext
 from partybot.bot.handlers.common import ui_lang
 from partybot.bot.texts import t
+from vectorstore.faults import diagnose
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +25,8 @@ async def on_error(update: object, context: BotContext) -> None:
             await context.bot.send_message(update.effective_chat.id, t(lang, "error"), parse_mode=ParseMode.HTML)
         except Exception as exc:
             log.warning("could not apologise to the user: %s", exc)
-    summary = f"{context.error.__class__.__name__}: {context.error}"[:500]
+    fault = diagnose(context.error, context.settings.data_dir) if isinstance(context.error, Exception) else None
+    summary = (str(fault) if fault else f"{context.error.__class__.__name__}: {context.error}")[:500]
     for admin in context.settings.admin_ids:
         try:
             await context.bot.send_message(admin, t("en", "admin_error", error=summary), parse_mode=ParseMode.HTML)

@@ -14,6 +14,7 @@ from telegram.constants import ChatAction, ChatType, ParseMode
 from partybot.bot.context import BotContext
 from partybot.bot.handlers.common import reply, safe_edit
 from partybot.bot.handlers.feedback import take_reason
+from ingest.sources import shown
 from partybot.bot.render import answer_html, stream_text
 from partybot.bot.serving import Deps
 from partybot.bot.texts import t, t_plain, user_lang
@@ -92,7 +93,7 @@ async def _stream_answer(d: Deps, placeholder: Message, question: str, chosen: s
     try:
         async for event in d.services.answerer.astream(question, lang=chosen):
             if event.kind == "sources":
-                docs = "; ".join(dict.fromkeys(s["title"][:70] for s in event.sources))
+                docs = "; ".join(dict.fromkeys(shown(s["title"][:70]) for s in event.sources))
                 header = t_plain(lang, "found", docs=docs)
                 first_ms = first_ms or (time.perf_counter() - started) * 1000
                 waiting = event.needs_llm and d.gate.would_wait()
