@@ -116,7 +116,7 @@ def open_catalog(settings: Settings) -> Catalog:
         return Catalog(path)
     except Exception as exc:
         fault = diagnose(exc, settings.data_dir, what="catalog", path=path, remedy=CATALOG_REMEDY)
-        if fault is None:
+        if fault is None or fault is exc:
             raise
         raise fault from exc
 

@@ -204,6 +204,20 @@ def test_a_damaged_catalog_is_reported_and_never_taken_for_an_empty_one(indexed,
         _answers_every_sample(indexed)
 
 
+def test_a_foreign_or_newer_catalog_is_reported_and_left_as_it_is(indexed, run):
+    catalog = indexed / "catalog.sqlite3"
+    db = sqlite3.connect(catalog)
+    db.execute("PRAGMA user_version=99")
+    db.close()
+    one_line(run(indexed, "docs", "list"), "newer partybot", "upgrade")
+    catalog.unlink()
+    db = sqlite3.connect(catalog)
+    db.execute("CREATE TABLE notes (x)")
+    db.close()
+    one_line(run(indexed, "ingest", str(SAMPLES)), "not a partybot catalog")
+    assert sqlite3.connect(catalog).execute("SELECT name FROM sqlite_master").fetchall() == [("notes",)]
+
+
 def test_damaged_vectors_are_reported_with_what_to_do(indexed):
     _damage(indexed / "chroma" / "chroma.sqlite3", "garbage-inside")
     for command in (("docs", "check"), ("ask", "Chỉ thị 24", "--retrieval-only")):

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from vectorstore.faults import Foreign
 from vectorstore.sqlite import connect
 
 MIGRATIONS: list[str] = [
@@ -129,8 +130,15 @@ class Catalog:
         version 0: the version is read again inside a write transaction (BEGIN IMMEDIATE takes
         SQLite's write lock first), so the second one finds the first one's work done."""
         with self._lock:
-            if self._db.execute("PRAGMA user_version").fetchone()[0] >= len(MIGRATIONS):
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            if version > len(MIGRATIONS):
+                raise Foreign(f"the catalog {self.path} was written by a newer partybot (schema {version}; this one "
+                              f"knows {len(MIGRATIONS)}): upgrade partybot, or restore a backup this version made")
+            if version == len(MIGRATIONS):
                 return
+            if version == 0 and self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+                raise Foreign(f"{self.path} is not a partybot catalog (an SQLite file of something else): "
+                              "nothing was changed; set PARTYBOT_DATA_DIR to partybot's own folder")
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 version = self._db.execute("PRAGMA user_version").fetchone()[0]

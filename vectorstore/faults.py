@@ -37,6 +37,10 @@ class Damaged(StorageError):
     pass
 
 
+class Foreign(StorageError):
+    """A file of another program, or of a newer partybot."""
+
+
 def storage_text(fault: StorageError) -> str:
     """The key of a front end's message for ``fault`` (prompts/bot.*.toml)."""
     return {DiskFull: "storage_full", ReadOnly: "storage_readonly"}.get(type(fault), "storage_damaged")
