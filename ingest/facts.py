@@ -193,9 +193,9 @@ def _sentence_facts(text: str, s0: int, s1: int, own: Code | None, known: list[C
     # an active verb after a passive auxiliary ("đã được Chính phủ sửa đổi … bằng") is passive,
     # and what stands between them is the agent
     relation_cues = []
-    for s, e, kind, voice, weak in cues(folded):
+    for s, e, kind, voice in cues(folded):
         aux = passive_aux(folded[:s]) if voice == "active" and may_be_passive(folded[s:e]) else None
-        relation_cues.append((where[s], where[e - 1] + 1, kind, "passive" if aux is not None else voice, weak,
+        relation_cues.append((where[s], where[e - 1] + 1, kind, "passive" if aux is not None else voice,
                               where[aux] if aux is not None else None))
     free_dates = [d for d in dates if d[0] not in attached]
     relation_starts = [cs for cs, *_ in relation_cues]
@@ -227,8 +227,8 @@ def _sentence_facts(text: str, s0: int, s1: int, own: Code | None, known: list[C
                 fact(code, "effective", later[0][2], confidence)
 
     dated = {f.code for f in out if f.kind == "issued"}
-    for cs, ce, kind, voice, weak, aux in relation_cues:
-        for a, b, c in _relation(sentence, mentions, selfs, own, cs, ce, voice, weak, aux):
+    for cs, ce, kind, voice, aux in relation_cues:
+        for a, b, c in _relation(sentence, mentions, selfs, own, cs, ce, voice, aux):
             out.append(Fact(a.key, kind, b.key, s0, s1, c))
             # a document acts when it is issued: "وفي عام 2024 عدّلت اللائحة 114-QĐ/TW …"
             when = [iso for ds, _, iso in free_dates] or ["".join(y) for y in _YEAR.findall(folded)]
@@ -283,8 +283,7 @@ def _issue_subject(mentions, selfs, vs: int, ve: int, own: Code | None, passive:
     return _before(mentions, selfs, vs, own, unsaid=False)
 
 
-def _relation(sentence: str, mentions, selfs, own, cs: int, ce: int, voice: str, weak: bool,
-              aux: int | None = None):
+def _relation(sentence: str, mentions, selfs, own, cs: int, ce: int, voice: str, aux: int | None = None):
     """(acting code, other code, confidence) for the relation verb at cs..ce; ``aux``: where a
     passive auxiliary before it starts (its agent may stand between them)."""
     if any(s <= cs < e for s, e, _, _ in mentions):
@@ -298,7 +297,6 @@ def _relation(sentence: str, mentions, selfs, own, cs: int, ce: int, voice: str,
         last = e
     before = [(e, code, doubt) for s, e, code, doubt in mentions if e <= cs and cs - e <= _NEAR]
     before += [(e, own, 0.1) for s, e in selfs if e <= cs and cs - e <= _NEAR]
-    penalty = 0.2 if weak else 0.0
     if voice == "construct" and before and _arabic(sentence[cs:ce]):
         # "X … حلّت محلّ Y …" with a document before the verb is not read: that reading cost a
         # wrong relation on the held-out documents, and read none there or in the development ones
@@ -314,7 +312,7 @@ def _relation(sentence: str, mentions, selfs, own, cs: int, ce: int, voice: str,
             return []
         _, obj, d1 = max(before, key=lambda b: b[0])
         subj, d2 = chain[0]
-        out.append((subj, obj, 0.9 - d1 - d2 - penalty))
+        out.append((subj, obj, 0.9 - d1 - d2))
     else:
         if before:
             _, subj, d1 = max(before, key=lambda b: b[0])
@@ -335,7 +333,7 @@ def _relation(sentence: str, mentions, selfs, own, cs: int, ce: int, voice: str,
             subj, d1, objects = own, 0.3, chain
         else:
             return []
-        out += [(subj, obj, 0.9 - d1 - d - penalty) for obj, d in objects]
+        out += [(subj, obj, 0.9 - d1 - d) for obj, d in objects]
     return [(a, b, round(c, 2)) for a, b, c in out if c >= 0.3 and a.key != b.key]
 
 

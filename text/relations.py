@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from text.lexicon import GAP, cue, entries, folded
+from text.lexicon import GAP, cue, entries
 from text.codes import base_type, types_named
 from text.normalize import fold
 
@@ -24,7 +24,6 @@ VOICES = ("construct", "active", "passive")
 # How texts say each relation, in either voice (text/lexicon, [relation]): "thay thế", "replaces",
 # "حلّت محل" (active); "được thay thế bằng", "replaced by", "حلّت محلها" (passive).
 # Cues so common that a relation read from them is less sure ("thực hiện" is also "carry out").
-WEAK = folded("relation", "weak")
 # "Quy định này", "this regulation", "هذه اللائحة", "the new regulation": the document itself.
 _SELF = cue("relation", "self").folded
 # Took effect: followed (within the clause) by "the day it was signed" or by a date.
@@ -57,10 +56,10 @@ def _cue_pattern() -> tuple[re.Pattern, dict[str, tuple[str, str]]]:
     return re.compile(rf"(?<!\w)(?:[وف](?=[\u0621-\u064a]))?({'|'.join(alternatives)})(?!\w)"), table
 
 
-def cues(folded: str) -> list[tuple[int, int, str, str, bool]]:
-    """(start, end, relation, voice, weak) of each relation cue in folded text."""
+def cues(folded: str) -> list[tuple[int, int, str, str]]:
+    """(start, end, relation, voice) of each relation cue in folded text."""
     pattern, table = _cue_pattern()
-    return [(m.start(1), m.end(1), *table[m.group(1)], m.group(1) in WEAK) for m in pattern.finditer(folded)]
+    return [(m.start(1), m.end(1), *table[m.group(1)]) for m in pattern.finditer(folded)]
 
 
 def opening_self(folded_sentence: str, own_type: str) -> tuple[int, int] | None:
