@@ -30,6 +30,20 @@ def _bin(name: str) -> str | None:
     return candidates[-1] if candidates else None
 
 
+def _until_it_answers(url: str, deadline: float) -> None:
+    import psycopg
+
+    while True:
+        try:
+            with psycopg.connect(url.replace("postgresql+psycopg", "postgresql"), connect_timeout=2) as conn:
+                conn.execute("SELECT 1")
+            return
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
 @pytest.fixture(scope="module")
 def postgres_url(tmp_path_factory):
     initdb, postgres = _bin("initdb"), _bin("postgres")
@@ -57,8 +71,9 @@ def postgres_url(tmp_path_factory):
         if proc.poll() is not None:
             pytest.fail("postgres did not start: " + proc.stderr.read().decode(errors="replace"))
         time.sleep(0.1)
-    time.sleep(0.5)
-    yield f"postgresql+psycopg://partybot@127.0.0.1:{port}/postgres"
+    url = f"postgresql+psycopg://partybot@127.0.0.1:{port}/postgres"
+    _until_it_answers(url, deadline)  # the port opens before the server accepts sessions
+    yield url
     proc.terminate()
     proc.wait(20)
 
