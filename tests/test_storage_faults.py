@@ -160,6 +160,8 @@ def test_a_read_only_data_directory_gets_one_line_on_every_command(indexed, tmp_
     view.mkdir()
     if _mount("--bind", "-o", "ro", str(indexed), str(view)):
         mounts.append(view)
+        if os.access(view, os.W_OK):  # an old mount(8) binds first and ignores "ro"
+            assert _mount("-o", "remount,bind,ro", str(view))
     else:  # not root: the permissions say it instead
         shutil.copytree(indexed, view, dirs_exist_ok=True)
         for root, dirs, files in os.walk(view):
