@@ -20,7 +20,8 @@ _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#@\s]*@")
 # Characters that must not reach a terminal or a chat raw: C0/C1 controls, DEL, and the bidi
 # embeddings, overrides and isolates (they can reverse how a name reads: "txt.exe" as "exe.txt").
-_UNSHOWABLE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069"
+_UNSHOWABLE = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI_CONTROLS}]")
 
 
 def is_url(item: str) -> bool:
@@ -65,7 +66,7 @@ def base_name(source: str) -> str:
     return source.rstrip("/").rsplit("/", 1)[-1]
 
 
-_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+_BIDI = re.compile(f"[{_BIDI_CONTROLS}]")
 
 
 def escape_bidi(text: str) -> str:

@@ -146,21 +146,22 @@ def read_manifest(src: Path) -> dict:
     return manifest
 
 
+def _readable(path: Path) -> bool:
+    db = sqlite3.connect(path, timeout=30)
+    try:
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return True
+    finally:
+        db.close()
+
+
 def restore_sqlite(src: Path, live: Path) -> None:
     """``src`` over ``live``: into the live file when it can be read (its open readers see the
     restored content), over it when it is damaged or missing."""
     try:
-        db = sqlite3.connect(live, timeout=30)
-        try:
-            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
-            source = sqlite3.connect(f"file:{src}?mode=ro", uri=True)
-            try:
-                source.backup(db)
-            finally:
-                source.close()
+        if _readable(live):
+            copy_sqlite(src, live)
             return
-        finally:
-            db.close()
     except sqlite3.DatabaseError:
         pass
     tmp = live.with_name(f".{live.name}.restoring")
