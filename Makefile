@@ -55,21 +55,23 @@ HELDOUT_ENV := PARTYBOT_DATA_DIR=var/eval-heldout PARTYBOT_MODELS_DIR=$${PARTYBO
 # change asks the model only what the change made new. `make eval-answers REPLY_CACHE=` asks anew.
 REPLY_CACHE ?= var/eval/replies.sqlite
 CACHE_ARG = $(if $(REPLY_CACHE),--reply-cache $(REPLY_CACHE))
+# `make eval-answers RESUME=1` continues a stopped run from its predictions file.
+RUN_ARG = $(CACHE_ARG) $(if $(RESUME),--resume)
 
 eval: models
 	$(EVAL_ENV) $(PARTYBOT) ingest $(DEV_DOCS)
-	$(EVAL_ENV) $(PARTYBOT) eval $(DEV_SETS) --retrieval-only --out var/eval/dev-pred.jsonl
+	$(EVAL_ENV) $(PARTYBOT) eval $(DEV_SETS) --retrieval-only --jobs 2 --out var/eval/dev-pred.jsonl
 
 # The full answer path with the local LLM over the whole development data.
 eval-answers: models
 	$(EVAL_ENV) $(PARTYBOT) ingest $(DEV_DOCS)
-	$(EVAL_ENV) $(PARTYBOT) eval $(DEV_SETS) $(CACHE_ARG) --out var/eval/dev-answers.jsonl
+	$(EVAL_ENV) $(PARTYBOT) eval $(DEV_SETS) $(RUN_ARG) --out var/eval/dev-answers.jsonl
 	$(EVAL_ENV) $(PARTYBOT) eval-facts $(wildcard eval/dev/*/relations.jsonl) --codes $(wildcard eval/dev/*/codes.jsonl)
 
 # The held-out part, the same way: to report, never to choose by.
 eval-heldout: models
 	$(HELDOUT_ENV) $(PARTYBOT) ingest $(HELDOUT_DOCS)
-	$(HELDOUT_ENV) $(PARTYBOT) eval $(HELDOUT_SETS) $(CACHE_ARG) --out var/eval/heldout-answers.jsonl
+	$(HELDOUT_ENV) $(PARTYBOT) eval $(HELDOUT_SETS) $(RUN_ARG) --out var/eval/heldout-answers.jsonl
 	$(HELDOUT_ENV) $(PARTYBOT) eval-facts $(wildcard eval/heldout/*/relations.jsonl) --codes $(wildcard eval/heldout/*/codes.jsonl)
 
 # The model's part: the same answer path with each reply of the model replaced by the question's

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Callable
 
 from core.rules import Rule, registered
-from partybot.evaluation import LANGS, Case, run_answer_eval
+from partybot.evaluation import LANGS, Case
+from partybot.eval_runs import run_answer_eval
 
 # (report key, metric, label, better when higher)
 METRICS = [

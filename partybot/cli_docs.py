@@ -28,6 +28,17 @@ def services(settings: Settings, chat_backend=None):
     return build(settings, chat_backend=chat_backend)
 
 
+def require_documents(services) -> None:
+    """Questions against an empty index would all come back unanswered: say why instead."""
+    settings = services.settings
+    if not services.catalog.documents():
+        from core.errors import PartybotError
+        from partybot.settings import SAMPLES_DIR
+
+        raise PartybotError(f"the index in {settings.data_dir} has no documents yet: run "
+                            f"`partybot ingest {SAMPLES_DIR}` (or `make run` once) first")
+
+
 def waiting_message(holder: str) -> None:
     print(f"waiting: {holder} is writing to this data directory (Ctrl-C to give up, or use --no-wait)",
           file=sys.stderr, flush=True)

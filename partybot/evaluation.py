@@ -11,7 +11,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Iterable
 
 from ingest.sources import base_name  # gold_docs name files; sources are paths
 
@@ -101,50 +101,6 @@ def format_table(metrics: dict[str, dict[str, float]], columns: list[str]) -> st
             f"{row[c]:>{w[c]}.3f}" if isinstance(row.get(c), float) else f"{row.get(c, ''):>{w[c]}}"
             for c in columns))
     return "\n".join(lines)
-
-
-def run_retrieval_eval(cases: list[Case], search: Callable, *, k: int = 10,
-                       out: Path | None = None, progress=None) -> dict:
-    """Run retrieval for every case; returns metrics and appends each prediction to ``out`` as it
-    is made (a stopped run keeps what it did)."""
-    ranks, preds = [], []
-    sink = _Sink(out)
-    for case in cases:
-        result = search(case.question, k)
-        texts = [p.text for p in result.passages]
-        if case.answerable:
-            ranks.append((case.lang, first_hit_rank(texts, case.gold_spans)))
-        preds.append({
-            "id": case.id, "answer": "", "abstained": False, "language": result.lang,
-            "cited_docs": [], "citations": [],
-            "retrieved": [{"doc": p.source, "text": p.text, "score": p.score, "locator": p.locator,
-                           "dense": p.dense} for p in result.passages],
-            "timings": result.timings,
-        })
-        sink.write(preds[-1])
-        if progress:
-            progress(1)
-    sink.close()
-    return {"retrieval": retrieval_metrics(ranks), "predictions": preds}
-
-
-class _Sink:
-    """Predictions appended one line at a time, flushed as each is made."""
-
-    def __init__(self, out: Path | None):
-        self.f = None
-        if out:
-            Path(out).parent.mkdir(parents=True, exist_ok=True)
-            self.f = open(out, "w", encoding="utf-8")
-
-    def write(self, pred: dict) -> None:
-        if self.f:
-            self.f.write(json.dumps(pred, ensure_ascii=False) + "\n")
-            self.f.flush()
-
-    def close(self) -> None:
-        if self.f:
-            self.f.close()
 
 
 # -- answer metrics (../shared/eval/README.md) ----------------------------------------------------
@@ -255,7 +211,7 @@ def _numbers(text: str) -> list[set[str]]:
     return out
 
 
-def _cited_texts(d: dict) -> list[str]:
+def cited_texts(d: dict) -> list[str]:
     """The full text of every passage the answer cites (its quote where it was not retrieved)."""
     by_chunk = {p.get("chunk_id"): p["text"] for p in d.get("passages", []) if p.get("chunk_id")}
     return [by_chunk.get(c.get("chunk_id")) or c.get("quote", "") for c in d.get("citations", [])]
@@ -286,43 +242,3 @@ def unsupported_facts(answer: str, question: str, cited: list[str]) -> list[str]
     given = [c for t in [*cited, question] for c in find_codes(t)]
     bad += [c.display for c in find_codes(body) if not any(c.matches(g) or g.matches(c) for g in given)]
     return bad
-
-
-def run_answer_eval(cases: list[Case], answer_fn: Callable, *, out: Path | None = None, progress=None) -> dict:
-    """Run the full answer path for every case; retrieval, answer and latency metrics."""
-    import statistics
-
-    rows, ranks, preds, latencies = [], [], [], []
-    sink = _Sink(out)
-    for case in cases:
-        ans = answer_fn(case.question)
-        d = ans.to_dict()
-        texts = [p["text"] for p in d["passages"]]
-        if case.answerable:
-            ranks.append((case.lang, first_hit_rank(texts, case.gold_spans)))
-        pred = {
-            "id": case.id, "answer": d["text"], "abstained": d["abstained"], "language": d["lang"],
-            "cited_docs": d["cited_docs"], "citations": d["citations"],
-            "retrieved": [{"doc": p["source"], "text": p["text"], "score": p["score"], "locator": p["locator"],
-                           "dense": p["dense"]} for p in d["passages"]],
-            "mode": d["mode"], "model": d["model"], "prompt_version": d["prompt_version"],
-            "checks": d["checks"], "timings": d["timings"],
-        }
-        pred["unsupported"] = [] if d["abstained"] else unsupported_facts(
-            d["text"], case.question, _cited_texts(d))
-        preds.append(pred)
-        sink.write(pred)
-        rows.append((case, pred))
-        latencies.append(d["timings"].get("total_ms", 0.0))
-        if progress:
-            progress(1)
-    sink.close()
-    lat = sorted(latencies)
-    modes: dict[str, int] = {}
-    for p in preds:
-        modes[p["mode"]] = modes.get(p["mode"], 0) + 1
-    models = sorted({p["model"] for p in preds if p["mode"].startswith("llm")}) or ["extractive"]
-    return {"retrieval": retrieval_metrics(ranks), "answers": answer_metrics(rows), "predictions": preds,
-            "modes": modes, "model": ", ".join(models),
-            "latency": {"p50_ms": statistics.median(lat) if lat else 0.0,
-                        "p95_ms": lat[min(len(lat) - 1, int(round(0.95 * (len(lat) - 1))))] if lat else 0.0}}

@@ -56,7 +56,7 @@ def test_eval_sets_gold_spans_are_in_their_documents(path):
 
 def test_retrieval_eval_writes_predictions(services, tmp_path):
     from ingest.pipeline import prepare
-    from partybot.evaluation import run_retrieval_eval
+    from partybot.eval_runs import run_retrieval_eval
 
     for f in sorted(SAMPLES.glob("*.txt")):
         services.index.put(prepare(f.read_text(encoding="utf-8"), f.name))
