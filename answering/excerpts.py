@@ -4,6 +4,7 @@ or — for a question about a document as a whole — one sentence of each of it
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import numpy as np
 
@@ -33,12 +34,18 @@ DIGEST = rule(
     "most words with the question")
 
 # Words that ask about a document in general ("what does it say", "according to"), folded and
-# stemmed like the question's terms.
-_GENERAL = words("""nói nêu gồm nội dung đề cập quy định yêu cầu chính những điều gì theo văn bản
+# stemmed like the question's terms when first needed (segmenting Vietnamese loads pyvi, which a
+# command that answers nothing should not wait for).
+_GENERAL_WORDS = """nói nêu gồm nội dung đề cập quy định yêu cầu chính những điều gì theo văn bản
     say says cover covers contain contains content about include includes main provisions rules under
     according document list what which tell
-    تنص ينص يقول تقول محتوى تتضمن يتضمن بنود أحكام وفق حسب ماذا ما الوثيقة""")
+    تنص ينص يقول تقول محتوى تتضمن يتضمن بنود أحكام وفق حسب ماذا ما الوثيقة"""
 MAX_DIGEST_ARTICLES = 15
+
+
+@lru_cache(maxsize=1)
+def _general() -> set[str]:
+    return words(_GENERAL_WORDS)
 
 
 def excerpts(question: Question, sources: list[Passage], ambiguous: list[dict], search: HybridSearch,
@@ -102,7 +109,7 @@ def digest(question: Question, sources: list[Passage], search: HybridSearch, rul
     doc = search.document(sources[0].doc_id)
     if doc is None or not doc.title or doc.title == doc.source:
         return None
-    if not question.content_terms <= words(doc.title) | _GENERAL:
+    if not question.content_terms <= words(doc.title) | _general():
         return None
     first: dict[str, Passage] = {}  # article label -> its first passage, in document order
     for p in search.passages_of(doc.doc_id):

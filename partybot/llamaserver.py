@@ -12,6 +12,11 @@ downloaded with ``pip download --no-binary``, checked against a pinned sha256, a
 ``llama-server`` target is built (cmake + a C++ compiler, about 5 minutes on 2 cores, once).
 The build is recorded with the CPU's feature flags: a ``var/`` copied to a machine with another
 CPU is rebuilt rather than crashing on an unknown instruction.
+
+A finished build is also kept in the machine's cache (``PARTYBOT_BUILD_CACHE``, default
+``$XDG_CACHE_HOME/partybot`` or ``~/.cache/partybot``) under a key of the source, flags and CPU,
+so a fresh clone on the same machine (CI's, a second checkout) copies it instead of building
+again. ``PARTYBOT_BUILD_CACHE=`` (empty) turns the cache off.
 """
 
 from __future__ import annotations
@@ -69,10 +74,13 @@ def _expected() -> dict:
 
 def installed(models_dir: Path) -> Path | None:
     """The built ``llama-server`` binary when it matches this source, flags and CPU, else None."""
-    base = runtime_dir(models_dir)
-    binary = base / "llama-server"
+    return _valid_build(runtime_dir(models_dir))
+
+
+def _valid_build(folder: Path) -> Path | None:
+    binary = folder / "llama-server"
     try:
-        recorded = json.loads((base / MARKER).read_text())
+        recorded = json.loads((folder / MARKER).read_text())
     except (OSError, ValueError):
         return None
     if {k: recorded.get(k) for k in _expected()} != _expected() or not os.access(binary, os.X_OK):
@@ -80,10 +88,65 @@ def installed(models_dir: Path) -> Path | None:
     return binary
 
 
+def build_cache() -> Path | None:
+    """Where finished builds are kept for other checkouts on this machine (None: nowhere)."""
+    value = os.environ.get("PARTYBOT_BUILD_CACHE")
+    if value is not None:
+        return Path(value).expanduser() if value.strip() else None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "partybot"
+
+
+def _cache_entry(cache: Path) -> Path:
+    key = hashlib.sha256(json.dumps(_expected(), sort_keys=True).encode()).hexdigest()[:16]
+    return cache / "llama-server" / key
+
+
+def _from_cache(models_dir: Path, echo) -> Path | None:
+    """Install the cached build of this source, flags and CPU, when there is one."""
+    cache = build_cache()
+    entry = _cache_entry(cache) if cache else None
+    if entry is None or _valid_build(entry) is None:
+        return None
+    staging = Path(models_dir) / ".staging" / "llama-server-cached"
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.copytree(entry, staging)
+    _swap_in(staging, runtime_dir(models_dir))
+    echo(f"llama-server: the build for this CPU was taken from {entry}")
+    return installed(models_dir)
+
+
+def _to_cache(base: Path, echo) -> None:
+    cache = build_cache()
+    if cache is None:
+        return
+    entry = _cache_entry(cache)
+    tmp = entry.with_name(entry.name + f".tmp{os.getpid()}")
+    try:
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.copytree(base, tmp)
+        shutil.rmtree(entry, ignore_errors=True)
+        tmp.rename(entry)
+    except OSError as exc:  # a cache that cannot be written costs the next checkout a build, no more
+        shutil.rmtree(tmp, ignore_errors=True)
+        echo(f"llama-server: not kept in the build cache {cache} ({exc})")
+
+
+def _swap_in(new: Path, base: Path) -> None:
+    """Put the installed folder ``new`` in place of ``base``."""
+    old = base.with_name(base.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if base.exists():
+        base.rename(old)
+    new.rename(base)
+    shutil.rmtree(old, ignore_errors=True)
+
+
 def build(models_dir: Path, *, jobs: int | None = None, pip_args: list[str] | None = None,
           echo=print) -> Path:
-    """Download the pinned source from the registry, build ``llama-server``, install it (once)."""
-    found = installed(models_dir)
+    """Download the pinned source from the registry, build ``llama-server``, install it (once;
+    from the machine's build cache when another checkout built it)."""
+    found = installed(models_dir) or _from_cache(models_dir, echo)
     if found:
         return found
     missing = [tool for tool in ("cmake", "c++") if shutil.which(tool) is None]
@@ -140,12 +203,9 @@ def build(models_dir: Path, *, jobs: int | None = None, pip_args: list[str] | No
     new.mkdir()
     shutil.copy2(binary, new / "llama-server")
     (new / MARKER).write_text(json.dumps({**_expected(), "seconds": round(time.perf_counter() - t)}, indent=1))
-    old = staging / "old"
-    shutil.rmtree(old, ignore_errors=True)
-    if base.exists():
-        base.rename(old)
-    new.rename(base)
+    _swap_in(new, base)
     shutil.rmtree(staging, ignore_errors=True)
+    _to_cache(base, echo)
     echo(f"llama-server: built in {time.perf_counter() - t:.0f} s")
     return base / "llama-server"
 

@@ -48,14 +48,48 @@ def serving(app, log_level: str = "warning") -> Iterator[int]:
         thread.join(10)
 
 
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch):
+def clear_env(monkeypatch) -> None:
     """Settings come from the test, never from the developer's shell or .env."""
     for key in list(os.environ):
         if key.startswith(("PARTYBOT_", "LLM_", "TELEGRAM_", "LOG_")) or key in (
                 "CHROMA_HOST", "CHROMA_PORT", "ADMIN_IDS", "DATABASE_URL"):
             monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("PARTYBOT_BUILD_CACHE", "")  # never the machine's cache of llama-server builds
     monkeypatch.chdir(REPO)
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch):
+    clear_env(monkeypatch)
+
+
+@pytest.fixture(scope="session")
+def samples_data_dir(tmp_path_factory) -> Path:
+    """The sample corpus ingested once per test run (hash embedder) into a data directory no test
+    writes to: ``samples_copy`` gives each test a copy of its own, instead of ingesting again."""
+    from partybot.cli_docs import ingest_items
+    from partybot.compose import build
+    from partybot.settings import Settings
+
+    data = tmp_path_factory.mktemp("samples-index") / "data"
+    with pytest.MonkeyPatch.context() as mp:
+        clear_env(mp)
+        settings = Settings(data_dir=data, embedder="hash", _env_file=None)
+        app = build(settings)
+        try:
+            ingest_items(["data/samples"], settings, app, quiet=True)  # sources as given, from the repo root
+        finally:
+            app.close()
+    return data
+
+
+@pytest.fixture
+def samples_copy(samples_data_dir, settings):
+    """``settings``, whose data directory now holds the ingested samples (a copy)."""
+    import shutil
+
+    shutil.copytree(samples_data_dir, settings.data_dir)
+    return settings
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from answering.prompts import load_prompt
 from answering.retrieve import retrieve
 from answering.scripted import ScriptedChat
 from answering.understand import understand
-from partybot.compose import default_answerer
+from partybot.compose import build, default_answerer
 
 Q_AR = "كم عدد أعضاء الحزب في لجنة الحزب بهانوي؟"
 GOOD_AR = "تضم لجنة الحزب في هانوي أكثر من 480 ألف عضو، أي أكثر من 9% من أعضاء الحزب في البلاد [1]."
@@ -27,9 +27,11 @@ HANOI = "data/samples/000_4ddb1c029ae9f81a.txt"  # sources are paths as given, f
 
 
 @pytest.fixture
-def indexed(settings, services):
-    ingest_items(["data/samples"], settings, services, quiet=True)
-    return services
+def indexed(samples_copy):
+    """The services of a data directory holding the ingested samples."""
+    services = build(samples_copy)
+    yield services
+    services.close()
 
 
 def make(indexed, settings, *replies):

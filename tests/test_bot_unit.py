@@ -67,11 +67,10 @@ class RecordingRequest(BaseRequest):
 
 
 @pytest.fixture
-def indexed(settings):
+def indexed(samples_copy):
     """The sample corpus, answered by the scripted model (the same chat object for every call,
     so each test queues its replies in ``harness.chat.replies``)."""
-    services = build(settings, chat_backend=ChatBackend(ScriptedChat(replies=[]), "scripted:test"))
-    ingest_items(["data/samples"], settings, services, quiet=True)
+    services = build(samples_copy, chat_backend=ChatBackend(ScriptedChat(replies=[]), "scripted:test"))
     yield services
     services.close()
 

@@ -109,3 +109,25 @@ def test_the_runtime_setting_picks_the_build(tmp_path, settings):
     assert native_server(settings) == str(binary)
     settings.llm_runtime = "inprocess"
     assert native_server(settings) is None
+
+
+def test_a_build_is_kept_in_the_machine_cache_and_a_fresh_checkout_takes_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("PARTYBOT_BUILD_CACHE", str(tmp_path / "cache"))
+    first = tmp_path / "first" / "models"
+    _install(first)
+    llamaserver._to_cache(llamaserver.runtime_dir(first), echo=lambda m: None)
+    said = []
+    fresh = tmp_path / "fresh" / "models"
+    got = llamaserver.build(fresh, echo=said.append)  # no compiler, no download: the cached build
+    assert got == llamaserver.installed(fresh) == llamaserver.runtime_dir(fresh) / "llama-server"
+    assert "taken from" in said[0]
+    # a cached build for another CPU is not taken (it would crash on an unknown instruction)
+    other = tmp_path / "other" / "models"
+    entry = llamaserver._cache_entry(tmp_path / "cache")
+    marker = json.loads((entry / llamaserver.MARKER).read_text())
+    (entry / llamaserver.MARKER).write_text(json.dumps({**marker, "cpu": "another"}))
+    monkeypatch.setattr(llamaserver.shutil, "which", lambda tool: None)
+    with pytest.raises(ModelError, match="needs cmake"):
+        llamaserver.build(other, echo=said.append)
+    monkeypatch.setenv("PARTYBOT_BUILD_CACHE", "")
+    assert llamaserver.build_cache() is None  # empty: no cache
