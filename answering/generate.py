@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
+from collections import OrderedDict
 
 import numpy as np
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
@@ -45,11 +47,38 @@ AUTO_CITE = rule("repair-citations", "repair",
                  "else its closest source in meaning)")
 
 
+# Machine translations already made in this process, by (model, prompt version, language, tokens,
+# text): a sentence that falls back in several answers is translated once (temperature 0 makes
+# the reply the same). Bounded; each replica keeps its own.
+_TRANSLATIONS: OrderedDict[tuple, str] = OrderedDict()
+_TRANSLATIONS_MAX = 2048
+_TRANSLATIONS_LOCK = threading.Lock()
+
+
 def machine_translation(chat, text: str, lang: str, *, max_tokens: int) -> str:
     """``text`` translated into ``lang`` by ``chat`` with the translate prompt (the model's reply
-    as it is; what the model raises is raised)."""
-    system, user = load_prompt("translate", lang).render(sources="", question=text)
-    return chat.bind(max_tokens=max_tokens).invoke([SystemMessage(system), HumanMessage(user)]).content
+    as it is; what the model raises is raised, and nothing is remembered of it)."""
+    prompt = load_prompt("translate", lang)
+    key = (_model_key(chat), prompt.version, lang, max_tokens, text)
+    with _TRANSLATIONS_LOCK:
+        if key in _TRANSLATIONS:
+            _TRANSLATIONS.move_to_end(key)
+            return _TRANSLATIONS[key]
+    system, user = prompt.render(sources="", question=text)
+    out = chat.bind(max_tokens=max_tokens).invoke([SystemMessage(system), HumanMessage(user)]).content
+    with _TRANSLATIONS_LOCK:
+        _TRANSLATIONS[key] = out
+        while len(_TRANSLATIONS) > _TRANSLATIONS_MAX:
+            _TRANSLATIONS.popitem(last=False)
+    return out
+
+
+def _model_key(chat) -> str:
+    """The model behind ``chat``: for an OpenAI-compatible client its endpoint and model, whatever
+    client copy carries them (answering.budget.bounded); for any other chat model, that object."""
+    if getattr(chat, "root_client", None) is not None:
+        return "|".join(str(getattr(chat, a, "")) for a in ("openai_api_base", "model_name", "temperature"))
+    return f"{type(chat).__name__}@{id(chat)}"
 
 
 class Generate:

@@ -17,6 +17,7 @@ from typing import AsyncIterator
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from answering import checks, pieces, quote
+from answering.budget import TRANSLATION_EXPECTED_S, Budget, bounded
 from answering.decide import Decide, asked_kind, gives
 from answering.generate import Generate, machine_translation
 from answering.prompts import LANGS, load_prompt, messages
@@ -160,24 +161,32 @@ class Answerer:
         purposes = ("answer", "strict") if rules.on(STRICT_RETRY) else ("answer",)
         llm_down = False
         for purpose in purposes:
+            if purpose == "strict" and not run.budget.allows(timings.get("llm_answer_ms", 0) / 1000):
+                trace.append({"stage": "generate", "purpose": purpose, "skipped": "answer budget"})
+                break
             shown = False
             t = time.perf_counter()
             try:
-                if stream and purpose == "answer":
-                    parts: list[str] = []
-                    async for delta in run.stream_reply(chat, parts):
-                        shown = True
-                        yield StreamEvent("delta", delta)
-                    content, finish = "".join(parts), run.finish_reason
-                else:
-                    reply = await asyncio.to_thread(chat.invoke, self.generate.messages(question, decision, purpose, rules))
-                    content, finish = reply.content, reply.response_metadata.get("finish_reason")
-                raw = await asyncio.to_thread(self.generate.repair, question, decision, purpose, content, chat,
-                                              finish, rules, timings)
-            except Exception as exc:  # an LLM outage must not leave the member without an answer
-                log.warning("LLM call failed: %s", exc)
-                run.problems.append(f"LLM error: {exc.__class__.__name__}: {exc}")
-                trace.append({"stage": "generate", "purpose": purpose, "error": exc.__class__.__name__})
+                async with asyncio.timeout(run.budget.call_timeout()):
+                    call = bounded(chat, run.budget.call_timeout())
+                    if stream and purpose == "answer":
+                        parts: list[str] = []
+                        async for delta in run.stream_reply(call, parts):
+                            shown = True
+                            yield StreamEvent("delta", delta)
+                        content, finish = "".join(parts), run.finish_reason
+                    else:
+                        reply = await asyncio.to_thread(call.invoke, self.generate.messages(question, decision, purpose, rules))
+                        content, finish = reply.content, reply.response_metadata.get("finish_reason")
+                    raw = await asyncio.to_thread(self.generate.repair, question, decision, purpose, content, call,
+                                                  finish, rules, timings)
+            except Exception as exc:  # an LLM outage or a spent budget must not leave the member without an answer
+                over = run.budget.spent()
+                log.warning("LLM call %s: %s", "cut off at the answer budget" if over else "failed", exc)
+                run.problems.append(f"answer budget spent ({self.settings.answer_budget_s:g} s)" if over
+                                    else f"LLM error: {exc.__class__.__name__}: {exc}")
+                trace.append({"stage": "generate", "purpose": purpose,
+                              **({"over": "answer budget"} if over else {"error": exc.__class__.__name__})})
                 llm_down = True
                 if shown:
                     yield StreamEvent("reset")
@@ -202,8 +211,10 @@ class _Run:
         self.timings, self.trace = timings, trace
         self.problems: list[str] = []
         self.failed: list[list[str]] = []
+        self._translated = 0  # machine translations asked for so far
         self.finish_reason: str | None = None
         self.t0 = t0  # when the question came in
+        self.budget = Budget(answerer.settings.answer_budget_s, t0)
 
     async def stream_reply(self, chat, parts: list[str]) -> AsyncIterator[str]:
         """The reply's text as it comes, holding back what may be the NOT_IN_SOURCES signal or the
@@ -319,12 +330,21 @@ class _Run:
         return parse_key(own).display if own else None
 
     def _translator(self, chat):
-        def translate(sentence: str) -> str:
+        """One sentence's machine translation, or None when the answer budget has no time left
+        for it (the first stage the budget leaves out), each call cut off at the budget."""
+        def translate(sentence: str) -> str | None:
+            done = self.timings.get("llm_translate_ms", 0) / 1000
+            expected = done / self._translated if self._translated else TRANSLATION_EXPECTED_S
+            if not self.budget.allows(expected):
+                self.trace.append({"stage": "fallback", "translation": "skipped: answer budget"})
+                return None
             t = time.perf_counter()
             try:
-                return machine_translation(chat, sentence, self.question.lang, max_tokens=220)
+                return machine_translation(bounded(chat, self.budget.call_timeout()), sentence,
+                                           self.question.lang, max_tokens=220)
             finally:
-                self.timings["llm_translate_ms"] = self.timings.get("llm_translate_ms", 0) + (time.perf_counter() - t) * 1000
+                self._translated += 1
+                self.timings["llm_translate_ms"] = done * 1000 + (time.perf_counter() - t) * 1000
         return translate
 
     def refusal(self, mode: str) -> Answer:

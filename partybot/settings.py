@@ -79,6 +79,10 @@ class Settings(BaseSettings):
     llm_max_tokens: int = Field(200, ge=16, le=4096)
     llm_temperature: float = Field(0.0, ge=0.0, le=2.0)
     llm_timeout_s: float = Field(60.0, gt=0)
+    # Seconds from a question to its final answer (answering/budget.py): a slow model is cut off
+    # and the best checked answer there is goes out; the fallback's translations are left out
+    # first, then the retry. 0: no limit.
+    answer_budget_s: float = Field(20.0, ge=0)
     # Below this dense similarity of the best passage, the sources are taken not to cover the
     # question: the answer says so without calling the LLM (tuned on eval/, see README).
     abstain_below: float = Field(0.25, ge=0.0, le=1.0)
