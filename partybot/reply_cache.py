@@ -9,6 +9,7 @@ This is for measuring, never for the bot: a member's question must reach the mod
 from __future__ import annotations
 
 import hashlib
+import re
 import sqlite3
 import threading
 from pathlib import Path
@@ -16,6 +17,16 @@ from typing import Any, Sequence
 
 from langchain_core.caches import RETURN_VAL_TYPE, BaseCache
 from langchain_core.load import dumps, loads
+
+
+# The local model's server listens on a free loopback port chosen at each start: the port says
+# nothing about the model, and keeping it in the key made every run miss every reply.
+_LOOPBACK_PORT = re.compile(r"(https?://(?:127\.0\.0\.1|localhost|\[::1\])):\d+")
+
+
+def model_key(llm_string: str) -> str:
+    """The model's settings as langchain writes them, without a loopback server's port."""
+    return _LOOPBACK_PORT.sub(r"\1", llm_string)
 
 
 class SQLiteReplyCache(BaseCache):
@@ -31,7 +42,7 @@ class SQLiteReplyCache(BaseCache):
 
     @staticmethod
     def _key(prompt: str, llm_string: str) -> str:
-        return hashlib.sha256(f"{llm_string}\x00{prompt}".encode("utf-8")).hexdigest()
+        return hashlib.sha256(f"{model_key(llm_string)}\x00{prompt}".encode("utf-8")).hexdigest()
 
     def lookup(self, prompt: str, llm_string: str) -> RETURN_VAL_TYPE | None:
         with self._lock:

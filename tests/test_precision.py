@@ -126,3 +126,21 @@ def test_reply_cache_answers_the_same_prompt_from_disk(tmp_path):
         assert len(reopened) == 2
     finally:
         set_llm_cache(previous)
+
+
+def test_the_local_servers_port_is_not_part_of_the_reply_cache_key(tmp_path):
+    """The local model's server takes a free loopback port at each start; the next run must find
+    the replies the last one kept. A remote endpoint stays part of the key (another model)."""
+    from langchain_openai import ChatOpenAI
+
+    from partybot.reply_cache import SQLiteReplyCache, model_key
+
+    def llm_string(url):
+        return ChatOpenAI(base_url=url, model="local", api_key="x", temperature=0)._get_llm_string()
+
+    first, second = llm_string("http://127.0.0.1:41234/v1"), llm_string("http://127.0.0.1:39001/v1")
+    assert first != second and model_key(first) == model_key(second)
+    assert model_key(llm_string("http://gpu-box:8000/v1")) != model_key(llm_string("http://gpu-box:8001/v1"))
+    cache = SQLiteReplyCache(tmp_path / "replies.sqlite")
+    cache.update("prompt", first, ["reply"])
+    assert cache.lookup("prompt", second) == ["reply"]
