@@ -352,3 +352,11 @@ def test_doc_unknown_code_and_usage(harness):
         assert words in harness.rec.texts()[-1], lang
     harness.message(28, "/help")
     assert "/doc CODE" in harness.rec.texts()[-1]
+
+
+def test_a_long_source_path_keeps_its_file_name():
+    line = render.citation_line({"n": 1, "title": "Quy định 37-QĐ/TW",
+                                 "source": "/srv/partybot/uploads/2026/12/admin-17/van-ban/quy-dinh-37.txt",
+                                 "codes": [], "locator": ""})
+    shown_path = line.split("(", 1)[1].rsplit(")", 1)[0]
+    assert shown_path.endswith("quy-dinh-37.txt") and shown_path.startswith("/srv/") and len(shown_path) <= 60

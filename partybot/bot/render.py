@@ -42,7 +42,7 @@ def citation_line(c) -> str:
     source = _cite_value(c, "source")
     parts = [_link(source, _short(title, 90))]
     if source != title and not source.startswith(("http://", "https://")):
-        parts[0] += f" ({esc(_short(source, 60))})"
+        parts[0] += f" ({esc(_short_middle(source, 60))})"
     codes = _cite_value(c, "codes") or []
     if codes:
         parts.append(esc(", ".join(codes[:3])))
@@ -137,3 +137,12 @@ def _pieces(text: str, size: int) -> list[str]:
 def _short(text: str, n: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= n else text[: n - 1].rstrip() + "…"
+
+
+def _short_middle(text: str, n: int) -> str:
+    """A path or web address cut in its middle: where it is and its file name both stay."""
+    text = " ".join(text.split())
+    if len(text) <= n:
+        return text
+    head = n // 3
+    return text[:head] + "…" + text[-(n - head - 1):]
