@@ -29,16 +29,19 @@ run: models
 review: install
 	$(PARTYBOT) review
 
-# Fast suite (fake embedder) plus the real-model smoke test.
+# Fast suite (fake embedder) plus the real-model smoke test, one worker per core (pytest-xdist;
+# a test file's tests stay on one worker). `make test TEST_JOBS=0` runs them in this process.
+TEST_JOBS ?= auto
+XDIST = $(if $(filter 0,$(TEST_JOBS)),,-n $(TEST_JOBS) --dist loadfile)
 test: install models
-	$(PYTEST) -m "not slow or smoke"
+	$(PYTEST) -m "not slow or smoke" $(XDIST)
 
 test-fast: install
-	$(PYTEST)
+	$(PYTEST) $(XDIST)
 
 # Everything, including the slow real-model evaluation tests.
 test-all: install models
-	$(PYTEST) -m ""
+	$(PYTEST) -m "" $(XDIST)
 
 # The development data as one corpus (../shared/eval/README.md, eval/README.md): the samples,
 # v2/docs and the development batches of eval/dev in one index of its own (var/eval-data, not the

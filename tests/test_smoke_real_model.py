@@ -41,8 +41,10 @@ def real(tmp_path_factory):
     for name in ("embeddinggemma-300m", "qwen2.5-coder-1.5b-instruct-q4_k_m"):
         if not is_installed(name, REAL_MODELS_DIR):
             pytest.fail(f"{name} is not in {REAL_MODELS_DIR}: run `make models` (make test does)")
+    # No answer deadline: these tests are about what the model answers, on a machine that may be
+    # running other tests beside them (test_answer_budget.py is about the deadline).
     settings = Settings(data_dir=tmp_path_factory.mktemp("real"), models_dir=REAL_MODELS_DIR,
-                        embedder="sentence-transformers", _env_file=None)
+                        embedder="sentence-transformers", answer_budget_s=0, _env_file=None)
     svc = build(settings)
     yield settings, svc
     svc.close()
