@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 # Kept back from the last model call for what follows it: checking, the fallback, citations.
-RESERVE_S = 0.5
+RESERVE_S = 1.0
 # What one sentence's machine translation is expected to take before one has been timed (the
 # local 1.5B model on 2 cores: 60-80 tokens at about 35 tokens/s, after reading the prompt).
 TRANSLATION_EXPECTED_S = 4.0
