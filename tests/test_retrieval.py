@@ -185,3 +185,25 @@ def test_a_passage_is_also_scored_by_its_sentence_closest_to_the_question():
     ranked = search._by_sentences([general, mixed], q)
     assert [p.chunk_id for p in ranked] == ["b", "a"]
     assert ranked[1].score == 0.50  # no sentence vector in the cache: the passage keeps its score
+
+
+def test_texts_are_embedded_shortest_first_and_returned_in_their_own_order(tmp_path):
+    """Batches of texts of about one length (little padding); the caller's order is kept."""
+    from vectorstore.embeddings import CachedEmbedder, HashEmbedder
+
+    class Recording(HashEmbedder):
+        def __init__(self):
+            super().__init__()
+            self.batches = []
+
+        def embed_documents(self, texts, titles=None):
+            self.batches.append(list(texts))
+            return super().embed_documents(texts, titles)
+
+    inner = Recording()
+    cache = CachedEmbedder(inner, tmp_path / "cache.sqlite3")
+    texts = [("word " * n).strip() for n in (40, 3, 25, 1, 70) * 10]  # 50 texts, mixed lengths
+    got = cache.embed_documents(texts)
+    sent = [t for b in inner.batches for t in b]
+    assert [len(t) for t in sent] == sorted(len(t) for t in texts)
+    assert (got == HashEmbedder().embed_documents(texts)).all()
