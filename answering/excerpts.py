@@ -48,6 +48,11 @@ def _general() -> set[str]:
     return words(_GENERAL_WORDS)
 
 
+def warm() -> None:
+    """Segment the word lists now (loading pyvi), not in a member's first question."""
+    _general()
+
+
 def excerpts(question: Question, sources: list[Passage], ambiguous: list[dict], search: HybridSearch,
              settings, rules: Rules, *, qvec, whole_budget: bool = False
              ) -> tuple[list[Passage], list[str], dict[str, float]]:

@@ -19,6 +19,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from answering import checks, pieces, quote
 from answering.budget import TRANSLATION_EXPECTED_S, Budget, bounded
 from answering.decide import Decide, asked_kind, gives
+from answering.excerpts import warm as warm_word_lists
 from answering.generate import Generate, machine_translation
 from answering.prompts import LANGS, load_prompt, messages
 from answering.retrieve import retrieve
@@ -77,8 +78,11 @@ class Answerer:
 
     # -- the contract ------------------------------------------------------------------------
     def warm_up(self) -> None:
-        """Start the local model and read each language's fixed instructions into its prompt cache,
-        so the first question in a language after a start reads only its sources and question."""
+        """Load what the first question would otherwise wait for: the Vietnamese word segmenter
+        and the word lists read with it; with the local model, start it and read each language's
+        fixed instructions into its prompt cache, so the first question in a language after a
+        start reads only its sources and question."""
+        warm_word_lists()
         if not self.local_model:
             return
         chat = resolve_chat(self.backend)

@@ -107,3 +107,12 @@ def services(settings):
     svc = build(settings)
     yield svc
     svc.close()
+
+
+# The files that take longest go first, so that with several workers (make test: pytest-xdist,
+# a file per worker) none of them starts last and runs alone while the other cores are idle.
+_LONGEST_FIRST = ("test_smoke_real_model.py", "test_data_dir_safety.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    items.sort(key=lambda item: 0 if item.path.name in _LONGEST_FIRST else 1)  # stable: files stay whole
