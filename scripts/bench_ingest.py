@@ -89,7 +89,9 @@ def main(argv: list[str] | None = None) -> int:
         corpus(tmp / "docs", args.chunks)
         cold = ingest(tmp / "cold", tmp / "docs")
         (tmp / "warm").mkdir()
-        shutil.copy2(tmp / "cold" / "embeddings.sqlite3", tmp / "warm" / "embeddings.sqlite3")
+        for suffix in ("", "-wal"):  # the cache with what its write-ahead log still holds
+            if (tmp / "cold" / f"embeddings.sqlite3{suffix}").exists():
+                shutil.copy2(tmp / "cold" / f"embeddings.sqlite3{suffix}", tmp / "warm" / f"embeddings.sqlite3{suffix}")
         warm = ingest(tmp / "warm", tmp / "docs")
     out = {"cold": cold, "warm": warm, "peak_rss_mb": peak_rss_mb(),
            "cpus": os.cpu_count(), "load": list(os.getloadavg())}
