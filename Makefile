@@ -78,12 +78,12 @@ eval-heldout: models
 	$(HELDOUT_ENV) $(PARTYBOT) eval-facts $(wildcard eval/heldout/*/relations.jsonl) --codes $(wildcard eval/heldout/*/codes.jsonl)
 
 # The model's part: the same answer path with each reply of the model replaced by the question's
-# reference answer (see README, "Answerable and readable").
+# reference answer (docs/answers.md, "Answerable and readable").
 eval-reference: models
 	$(EVAL_ENV) $(PARTYBOT) ingest $(DEV_DOCS)
 	$(EVAL_ENV) $(PARTYBOT) eval $(DEV_SETS) --reference-replies --out var/eval/dev-reference.jsonl
 
-# What each rule of the answer path is worth: all on, then each off (see README, "Rules").
+# What each rule of the answer path is worth: all on, then each off (docs/rules.md).
 ablate: models
 	$(EVAL_ENV) $(PARTYBOT) ingest $(DEV_DOCS)
 	$(EVAL_ENV) $(PARTYBOT) eval $(DEV_SETS) --ablate $(CACHE_ARG) $(if $(RULES),--rules $(RULES)) --out var/eval/ablation.json

@@ -75,7 +75,7 @@ def worth(result: dict, name: str) -> dict[str, dict[str, float]]:
 
 def verdict(w: dict[str, dict[str, float]]) -> str:
     """"pays": some metric of some language is better with the rule and none worse; "costs": the
-    opposite; "mixed": some of each (a trade to judge, see README "Rules"); "no effect"."""
+    opposite; "mixed": some of each (a trade to judge, see docs/rules.md); "no effect"."""
     deltas = [x for v in w.values() for lang, x in v.items() if lang != "all" and not math.isnan(x)]
     better, worse = any(x > 5e-4 for x in deltas), any(x < -5e-4 for x in deltas)
     return {(True, False): "pays", (False, True): "costs", (True, True): "mixed"}.get((better, worse), "no effect")

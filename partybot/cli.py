@@ -228,7 +228,7 @@ def cmd_run(args, settings: Settings) -> int:
     if settings.telegram_bot_token:
         print("starting the Telegram bot (Ctrl-C stops it)", file=sys.stderr)
         return cmd_bot(args, settings)
-    print("TELEGRAM_BOT_TOKEN is not set: starting the terminal chat (see README to run the bot)",
+    print("TELEGRAM_BOT_TOKEN is not set: starting the terminal chat (see docs/bot.md to run the bot)",
           file=sys.stderr)
     return cmd_chat(args, settings)
 

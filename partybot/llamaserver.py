@@ -3,7 +3,7 @@
 Why: the prebuilt ``xllamacpp`` wheel is compiled for AVX2 only, so on a CPU with AVX-512/VNNI
 it reads a prompt at about half the speed llama.cpp reaches when built for the CPU it runs on
 (measured on the 2-core target machine: 78 vs 153 prompt tokens/s, 29 vs 38 generated tokens/s;
-README, "Speed"). Reading the prompt is most of an answer's time, so the local backend uses this
+docs/evaluation.md). Reading the prompt is most of an answer's time, so the local backend uses this
 build when it is there and falls back to the in-process wheel when it is not.
 
 Where the source comes from: the package registry (the only network there is). The

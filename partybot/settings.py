@@ -84,7 +84,7 @@ class Settings(BaseSettings):
     # first, then the retry. 0: no limit.
     answer_budget_s: float = Field(20.0, ge=0)
     # Below this dense similarity of the best passage, the sources are taken not to cover the
-    # question: the answer says so without calling the LLM (tuned on eval/, see README).
+    # question: the answer says so without calling the LLM (tuned on eval/, see docs/rules.md).
     abstain_below: float = Field(0.25, ge=0.0, le=1.0)
     # Off-topic gate: a question closer to prompts/topics.toml's off-topic descriptions than to the
     # on-topic ones by this margin is refused without the LLM (0 turns the gate off).

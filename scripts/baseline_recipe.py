@@ -1,4 +1,4 @@
-"""The usual recipe, measured the same way as partybot, for comparison (README, "Answers").
+"""The usual recipe, measured the same way as partybot, for comparison (docs/answers.md).
 
 1000-character split of each sample article, dense top-4 with the same embedding model, the
 four chunks stuffed into one prompt with "cite like [1]", the same local model and settings.

@@ -1,4 +1,4 @@
-"""The layers' imports point one way (README, "How it works"):
+"""The layers' imports point one way (docs/architecture.md):
 
     core, text  <-  vectorstore  <-  ingest  <-  retrieval  <-  answering  <-  partybot, bot.py, scripts/
 

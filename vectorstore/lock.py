@@ -9,7 +9,7 @@ exclusively: answering a question never waits for an ingest.
 The lock is the kernel's: it is released when the holder exits, however it exits (``kill -9``
 included), so a crashed writer never leaves a stale lock behind. The file also says who holds the
 lock (pid, command, since when) so a waiting writer can tell the admin. It protects one machine:
-``flock`` is not shared across machines (see the README on multi-machine deployments).
+``flock`` is not shared across machines (see docs/operations.md on multi-machine deployments).
 """
 
 from __future__ import annotations

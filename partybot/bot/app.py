@@ -65,8 +65,8 @@ def build_application(settings: Settings, services: App, logs: LogStore, *, requ
                       updates_request: BaseRequest | None = None) -> BotApplication:
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
     if not token:
-        raise ConfigError("TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather (see README, "
-                          "'Running the Telegram bot') and put its token in .env")
+        raise ConfigError("TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather (see docs/bot.md) "
+                          "and put its token in .env")
     builder = (ApplicationBuilder().token(token)
                .base_url(settings.telegram_base_url).base_file_url(settings.telegram_base_file_url)
                .context_types(CONTEXT_TYPES)
@@ -178,8 +178,8 @@ def run_bot(settings: Settings, *, verbose: bool = False) -> int:
 
     configure_logging(settings, verbose)
     if not settings.telegram_bot_token:
-        raise ConfigError("TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather (see README, "
-                          "'Running the Telegram bot') and put its token in .env")
+        raise ConfigError("TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather (see docs/bot.md) "
+                          "and put its token in .env")
     services = build(settings)
     logs = LogStore.from_settings(settings)
     try:
