@@ -171,8 +171,9 @@ class Answerer:
             shown = False
             t = time.perf_counter()
             try:
-                async with asyncio.timeout(run.budget.call_timeout()):
-                    call = bounded(chat, run.budget.call_timeout())
+                limit = run.budget.call_timeout()
+                async with asyncio.timeout(limit):
+                    call = bounded(chat, limit)
                     if stream and purpose == "answer":
                         parts: list[str] = []
                         async for delta in run.stream_reply(call, parts):

@@ -7,7 +7,6 @@ fails at once. Names are printed with control characters escaped (``ingest.sourc
 from __future__ import annotations
 
 import json
-import os
 import sys
 
 from partybot.settings import Settings
@@ -16,8 +15,10 @@ from partybot.settings import Settings
 def progress_bar(total: int, desc: str, unit: str = "it"):
     from tqdm import tqdm
 
+    from partybot.progress import shows_progress
+
     return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=False,
-                disable=not sys.stderr.isatty() and os.environ.get("PARTYBOT_PROGRESS") != "1")
+                disable=not shows_progress(sys.stderr))
 
 
 def services(settings: Settings, chat_backend=None):

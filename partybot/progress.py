@@ -25,6 +25,11 @@ def figures_text(figures: dict) -> str:
                      for k, v in figures.items())
 
 
+def shows_progress(stream: TextIO) -> bool:
+    """A bar on a terminal, or anywhere when PARTYBOT_PROGRESS=1."""
+    return stream.isatty() or os.environ.get("PARTYBOT_PROGRESS") == "1"
+
+
 class Progress:
     """``update(figures)`` after each item. ``done``: items already done before this run (a resumed
     run); the estimate counts only what this run did."""
@@ -37,7 +42,7 @@ class Progress:
         self.started = self.last = clock()
         self.figures: dict = {}
         if tty is None:
-            tty = self.stream.isatty() or os.environ.get("PARTYBOT_PROGRESS") == "1"
+            tty = shows_progress(self.stream)
         self.bar = None
         if tty:
             from tqdm import tqdm
